@@ -1,0 +1,47 @@
+# Descent — the two commands of the README, plus the tools around them.
+#   make run     install what is missing, build release, serve on :8080 (make run ARGS="--port 9000")
+#   make test    every test: unit + integration (swift test), lint, container build-and-run check
+# Other targets: build, bench (HTTP/1.1 vs nginx), lint, docker-check, clean.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Use the machine's toolchain in /opt/swift when swift is not already on PATH.
+export PATH := $(if $(wildcard /opt/swift/usr/bin/swift),/opt/swift/usr/bin:,)$(PATH)
+
+# `make run` serves on PORT (default 8080, via DESCENT_PORT); ARGS go to the binary unchanged and win
+# over the environment (e.g. ARGS="--port 9000 --log-level debug").
+PORT ?= 8080
+ARGS ?=
+
+.PHONY: run build deps test lint docker-check bench clean
+
+deps:
+	scripts/install-deps.sh
+
+build: deps
+	swift build -c release --product descent
+
+run: build
+	DESCENT_PORT=$(PORT) exec .build/release/descent $(ARGS)
+
+# Every test, in order; the first failure stops it. SWIFT_BACKTRACE=enable=no: a crash under test must
+# not start swift-backtrace, which can hang until the time limit (TESTING.md).
+test: deps
+	swift build
+	swift build --build-tests
+	SWIFT_BACKTRACE=enable=no swift test
+	scripts/lint.sh
+	scripts/container-test.sh
+
+lint:
+	scripts/lint.sh
+
+docker-check:
+	scripts/container-test.sh
+
+bench: build
+	bench/http1.sh
+
+clean:
+	rm -rf .build

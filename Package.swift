@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// Descent — a gradient-descent optimization service. The targets follow the layers of DESIGN.md:
+// dependencies point down only, and each C library is imported by exactly one Swift module.
+import PackageDescription
+
+let package = Package(
+    name: "Descent",
+    products: [
+        .executable(name: "descent", targets: ["descent"])
+    ],
+    targets: [
+        // C libraries from Debian, as system-library targets.
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+
+        // The layers, bottom up.
+        .target(name: "DescentLog"),
+        .target(name: "DescentMath", dependencies: ["COpenBLAS"]),
+        .target(name: "CDescentPOSIX"),
+        .target(name: "DescentPOSIX", dependencies: ["CDescentPOSIX"]),
+        .target(name: "DescentHTTP"),
+        .target(name: "DescentHTTP2", dependencies: ["DescentHTTP", "CNGHTTP2"]),
+        .target(
+            name: "DescentServer",
+            dependencies: ["DescentLog", "DescentPOSIX", "DescentHTTP", "DescentHTTP2"]),
+        .target(name: "DescentStorage", dependencies: ["CSQLite"]),
+        .target(name: "DescentJobs", dependencies: ["DescentLog", "DescentMath", "DescentStorage"]),
+        .target(
+            name: "DescentService",
+            dependencies: ["DescentLog", "DescentPOSIX", "DescentHTTP", "DescentServer", "DescentJobs", "DescentStorage",
+                           "DescentHTTP2", "DescentMath"],
+            resources: [.embedInCode("openapi.yaml")]),
+        .executableTarget(name: "descent", dependencies: ["DescentService"]),
+
+        // One test target per module.
+        .testTarget(name: "DescentLogTests", dependencies: ["DescentLog"]),
+        .testTarget(name: "DescentMathTests", dependencies: ["DescentMath"]),
+        .testTarget(name: "DescentPOSIXTests", dependencies: ["DescentPOSIX"]),
+        .testTarget(name: "DescentHTTPTests", dependencies: ["DescentHTTP"]),
+        .testTarget(name: "DescentHTTP2Tests", dependencies: ["DescentHTTP2"]),
+        .testTarget(name: "DescentServerTests", dependencies: ["DescentServer", "DescentPOSIX", "DescentHTTP"]),
+        .testTarget(name: "DescentStorageTests", dependencies: ["DescentStorage"]),
+        .testTarget(name: "DescentJobsTests", dependencies: ["DescentJobs"]),
+        .testTarget(name: "DescentServiceTests", dependencies: ["DescentService", "DescentHTTP", "DescentLog"]),
+    ]
+)

@@ -1,0 +1,63 @@
+/// An ordered list of header fields. Names compare case-insensitively (RFC 9110 §5.1); order and
+/// repetition are kept, because a repeated `Content-Length` or `Host` means something (a smuggling attempt).
+package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    package private(set) var fields: [(name: String, value: String)] = []
+
+    package init() {}
+
+    package init(dictionaryLiteral elements: (String, String)...) {
+        fields = elements.map { (name: $0.0, value: $0.1) }
+    }
+
+    package var count: Int { fields.count }
+
+    package func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+
+    /// The first value of the field `name`, or nil.
+    package subscript(name: String) -> String? {
+        fields.first(where: { Self.equalsIgnoringCase($0.name, name) })?.value
+    }
+
+    /// Every value of the field `name`, in order.
+    package func values(_ name: String) -> [String] {
+        fields.filter { Self.equalsIgnoringCase($0.name, name) }.map(\.value)
+    }
+
+    /// Every comma-separated element of every `name` field, trimmed (RFC 9110 §5.6.1), e.g. for `Connection`.
+    package func listElements(_ name: String) -> [Substring] {
+        values(name).flatMap { value in
+            value.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        }
+    }
+
+    package func contains(_ name: String) -> Bool { self[name] != nil }
+
+    package mutating func add(_ name: String, _ value: String) {
+        fields.append((name: name, value: value))
+    }
+
+    /// Replaces every `name` field by one with `value`.
+    package mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        add(name, value)
+    }
+
+    package mutating func remove(_ name: String) {
+        fields.removeAll { Self.equalsIgnoringCase($0.name, name) }
+    }
+
+    /// ASCII case-insensitive comparison: field names are tokens, so no Unicode case folding applies.
+    package static func equalsIgnoringCase(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
+        lhs.utf8.elementsEqual(rhs.utf8) { a, b in a | (a &- 65 < 26 ? 0x20 : 0) == b | (b &- 65 < 26 ? 0x20 : 0) }
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs (the "OWS" of RFC 9110 §5.6.3).
+    func trimmingSpaces() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
+        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
+        return result
+    }
+}

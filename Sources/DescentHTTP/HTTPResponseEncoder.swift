@@ -1,0 +1,57 @@
+/// Serialises HTTP/1.1 response heads and chunked framing (RFC 9112 §4, §7.1) into byte buffers.
+package enum HTTPResponseEncoder {
+    /// Appends the status line, `headers`, the framing headers and the blank line to `buffer`.
+    package static func appendHead(
+        _ status: HTTPStatus, headers: HTTPHeaders, contentLength: Int?, chunked: Bool, keepAlive: Bool,
+        requestID: String, into buffer: inout [UInt8]
+    ) {
+        buffer.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status.code, into: &buffer)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(contentsOf: status.reason.utf8)
+        buffer.append(contentsOf: "\r\nDate: ".utf8)
+        buffer.append(contentsOf: HTTPDate.shared.current())
+        for (name, value) in headers {
+            appendField(name, value, into: &buffer)
+        }
+        if let contentLength {
+            buffer.append(contentsOf: "\r\nContent-Length: ".utf8)
+            appendDecimal(contentLength, into: &buffer)
+        }
+        if chunked { buffer.append(contentsOf: "\r\nTransfer-Encoding: chunked".utf8) }
+        if !requestID.isEmpty { appendField("X-Request-Id", requestID, into: &buffer) }
+        buffer.append(contentsOf: (keepAlive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n").utf8)
+    }
+
+    /// Appends `bytes` as one chunk: size in hex, CRLF, data, CRLF. Empty input appends nothing, because an
+    /// empty chunk would end the body.
+    package static func appendChunk(_ bytes: [UInt8], into buffer: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        buffer.append(contentsOf: String(bytes.count, radix: 16).utf8)
+        buffer.append(contentsOf: [0x0D, 0x0A])
+        buffer.append(contentsOf: bytes)
+        buffer.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    /// The last chunk and an empty trailer section.
+    package static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
+
+    /// The interim response a client waits for after `Expect: 100-continue` (RFC 9110 §15.2.1).
+    package static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    private static func appendField(_ name: String, _ value: String, into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: [0x0D, 0x0A])
+        buffer.append(contentsOf: name.utf8)
+        buffer.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+        // A value from a handler must never be able to start a new header line (response splitting).
+        for byte in value.utf8 where byte != 0x0D && byte != 0x0A { buffer.append(byte) }
+    }
+
+    private static func appendDecimal(_ value: Int, into buffer: inout [UInt8]) {
+        if value < 10 {
+            buffer.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        buffer.append(contentsOf: String(value).utf8)
+    }
+}

@@ -1,0 +1,115 @@
+/// Character classes of RFC 9110 §5.6 and the line grammar of RFC 9112, on bytes.
+enum HTTPSyntax {
+    /// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+    ///         / DIGIT / ALPHA   (RFC 9110 §5.6.2)
+    static func isTokenByte(_ byte: UInt8) -> Bool { tokenTable[Int(byte)] }
+
+    /// field-vchar / SP / HTAB, where field-vchar = VCHAR / obs-text (RFC 9110 §5.5). Everything else —
+    /// NUL, CR, LF, the other controls and DEL — is forbidden in a field value.
+    static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        byte == 0x09 || (byte >= 0x20 && byte != 0x7F)
+    }
+
+    /// A request-target is visible ASCII only (RFC 3986 characters; anything else must be percent-encoded).
+    static func isTargetByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+
+    private static let tokenTable: [Bool] = (0..<256).map { value in
+        let byte = UInt8(value)
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}
+
+extension HTTPRequestParser {
+    /// request-line = method SP request-target SP HTTP-version (RFC 9112 §3), exactly one space apart.
+    static func parseRequestLine(
+        _ line: ArraySlice<UInt8>, limits: HTTPParserLimits
+    ) throws(HTTPParseError) -> (method: HTTPMethod, target: String, version: HTTPVersion) {
+        let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw .badRequest("the request line must be: method SP request-target SP HTTP-version")
+        }
+        guard parts[0].allSatisfy(HTTPSyntax.isTokenByte) else { throw .badRequest("the method is not a token") }
+        let version = try parseVersion(parts[2])
+        guard parts[1].allSatisfy(HTTPSyntax.isTargetByte) else {
+            throw .badRequest("the request-target has a byte that must be percent-encoded")
+        }
+        let target = String(decoding: parts[1], as: UTF8.self)
+        guard target.hasPrefix("/") || target == "*" || target.hasPrefix("http://") || target.hasPrefix("https://")
+        else { throw .badRequest("the request-target must be a path, an absolute URI or *") }
+        guard let method = HTTPMethod(bytes: parts[0]) else {
+            throw .unknownMethod(String(decoding: parts[0], as: UTF8.self))
+        }
+        return (method, target, version)
+    }
+
+    /// HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3).
+    static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPVersion {
+        let text = Array(bytes)
+        guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), text[6] == UInt8(ascii: "."),
+              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[5]),
+              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[7])
+        else { throw .badRequest("malformed HTTP version") }
+        let version = HTTPVersion(major: Int(text[5] - UInt8(ascii: "0")), minor: Int(text[7] - UInt8(ascii: "0")))
+        guard version == .http1_0 || version == .http1_1 else {
+            throw .unsupportedVersion(String(decoding: text, as: UTF8.self))
+        }
+        return version
+    }
+
+    /// field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). No space before the colon (§5.1),
+    /// no obsolete line folding (§5.2), no whitespace between the start line and the first field (§2.2).
+    static func parseFieldLine(_ line: ArraySlice<UInt8>, isFirst: Bool) throws(HTTPParseError) -> (String, String) {
+        guard let first = line.first, first != UInt8(ascii: " ") && first != UInt8(ascii: "\t") else {
+            throw .badRequest(isFirst ? "whitespace before the first header field" : "obsolete line folding")
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            throw .badRequest("a header line without a colon")
+        }
+        let name = line[line.startIndex..<colon]
+        guard !name.isEmpty, name.allSatisfy(HTTPSyntax.isTokenByte) else {
+            throw .badRequest("a header field name that is not a token")
+        }
+        var value = line[(colon + 1)...]
+        while let byte = value.first, byte == 0x20 || byte == 0x09 { value.removeFirst() }
+        while let byte = value.last, byte == 0x20 || byte == 0x09 { value.removeLast() }
+        guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else {
+            throw .badRequest("a control character in the value of \(String(decoding: name, as: UTF8.self))")
+        }
+        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    }
+
+    /// chunk-size [ chunk-ext ], where chunk-size = 1*HEXDIG (RFC 9112 §7.1). Extensions are ignored.
+    static func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
+        var size = 0
+        var digits = 0
+        var index = line.startIndex
+        while index < line.endIndex, let digit = hexDigit(line[index]) {
+            guard digits < 15 else { throw .badRequest("chunk size too large") }
+            size = size << 4 | digit
+            digits += 1
+            index += 1
+        }
+        guard digits > 0 else { throw .badRequest("chunk size is not hexadecimal") }
+        var rest = line[index...]
+        while let byte = rest.first, byte == 0x20 || byte == 0x09 { rest.removeFirst() }  // BWS before ";"
+        guard rest.isEmpty || (rest.first == UInt8(ascii: ";") && rest.allSatisfy(HTTPSyntax.isFieldValueByte)) else {
+            throw .badRequest("unexpected bytes after the chunk size")
+        }
+        return size
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+}

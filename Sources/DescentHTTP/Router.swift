@@ -1,0 +1,73 @@
+/// Routes requests by method and path. Patterns are literal segments and `{name}` parameters, e.g.
+/// `/v1/jobs/{id}/events`; parameters are percent-decoded. A path that matches no pattern is a 404; one
+/// that matches with another method is a 405 whose `Allow` lists the methods that would work.
+package struct Router: Sendable {
+    package typealias Handler = @Sendable (HTTPRequest, Responder) -> Void
+
+    private struct Route: Sendable {
+        var method: HTTPMethod
+        var segments: [Segment]
+        var handler: Handler
+    }
+
+    private enum Segment: Sendable, Equatable {
+        case literal(Substring)
+        case parameter(String)
+    }
+
+    package enum Match {
+        case found(Handler, parameters: [String: String])
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    private var routes: [Route] = []
+
+    package init() {}
+
+    package mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
+            part.hasPrefix("{") && part.hasSuffix("}")
+                ? Segment.parameter(String(part.dropFirst().dropLast())) : Segment.literal(part)
+        }
+        precondition(pattern.hasPrefix("/"), "route pattern \(pattern) must start with /")
+        routes.append(Route(method: method, segments: Array(segments), handler: handler))
+    }
+
+    /// Adds a handler that answers at once, from the connection's queue.
+    package mutating func add(
+        _ method: HTTPMethod, _ pattern: String, answering handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    ) {
+        add(method, pattern) { request, responder in responder.respond(handler(request)) }
+    }
+
+    /// HEAD is answered by the GET route (the server drops the body), as RFC 9110 §9.3.2 asks.
+    package func match(_ method: HTTPMethod, path: Substring) -> Match {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var allowed: [HTTPMethod] = []
+        for route in routes {
+            guard let parameters = Self.bind(route.segments, to: parts) else { continue }
+            if route.method == method || (method == .HEAD && route.method == .GET) {
+                return .found(route.handler, parameters: parameters)
+            }
+            allowed.append(route.method)
+            if route.method == .GET { allowed.append(.HEAD) }
+        }
+        if allowed.isEmpty { return .notFound }
+        return .methodNotAllowed(allowed: HTTPMethod.allCases.filter(allowed.contains))
+    }
+
+    private static func bind(_ segments: [Segment], to parts: ArraySlice<Substring>) -> [String: String]? {
+        guard segments.count == parts.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, part) in zip(segments, parts) {
+            switch segment {
+            case .literal(let literal): guard literal == part else { return nil }
+            case .parameter(let name):
+                guard !part.isEmpty, let value = PercentDecoding.decode(part) else { return nil }
+                parameters[name] = value
+            }
+        }
+        return parameters
+    }
+}

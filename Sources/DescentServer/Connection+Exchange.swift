@@ -1,0 +1,191 @@
+import DescentHTTP
+import DescentLog
+import DescentPOSIX
+
+/// Requests in, responses out: what a connection does between the parser and the socket.
+extension Connection {
+    func beginExchange() {
+        phase = .readingRequest
+        exchange = Exchange()
+        setDeadline(.header, after: server.configuration.headerTimeout)
+    }
+
+    func receive(_ event: HTTPRequestParser.Event) {
+        switch event {
+        case .head(let head):
+            exchange?.head = head
+            exchange?.requestID = server.requestIDs.resolve(head.headers["X-Request-Id"])
+            if head.framing != .none { setDeadline(.body, after: server.configuration.bodyTimeout) }
+            if head.expectsContinue && exchange?.sentContinue == false && inputStart + 1 >= input.count {
+                // The client waits for this before it sends the body (curl: up to a second).
+                exchange?.sentContinue = true
+                output.append(contentsOf: HTTPResponseEncoder.continueResponse)
+                flushInterim()
+            }
+        case .body(let bytes):
+            exchange?.body.append(contentsOf: bytes)
+            setDeadline(.body, after: server.configuration.bodyTimeout)
+        case .end:
+            break
+        }
+    }
+
+    /// Writes an interim response without ending the exchange.
+    private func flushInterim() {
+        let result = output.withUnsafeBytes { try? socket.write(UnsafeRawBufferPointer(rebasing: $0[outputStart...])) }
+        if case .processed(let count) = result { outputStart += count }
+        if outputStart == output.count {
+            output.removeAll(keepingCapacity: true)
+            outputStart = 0
+        }
+    }
+
+    func dispatchRequest() {
+        guard var exchange, let head = exchange.head else { preconditionFailure("a complete request without a head") }
+        phase = .handling
+        clearDeadline()
+        let request = HTTPRequest(head: head, body: exchange.body, requestID: exchange.requestID)
+        exchange.body = []
+        self.exchange = exchange
+        let slot = ResponseSlot(connection: self)
+        server.handler(request, Responder { response in slot.fulfil(response) })
+        if let response = slot.handlerReturned() { send(response, for: slot) }
+    }
+
+    /// A request that cannot be parsed is answered with its problem, and the connection closed after it.
+    func failParsing(_ error: HTTPParseError) {
+        if exchange == nil { exchange = Exchange() }
+        if let head = parser.head {
+            exchange?.head = head
+        }
+        exchange?.requestID = server.requestIDs.resolve(parser.head?.headers["X-Request-Id"])
+        phase = .handling
+        clearDeadline()
+        respond(with: error.problem.response(), close: true)
+    }
+
+    /// A timeout while reading a request: 408, then close.
+    func failReading() {
+        var exchange = self.exchange ?? Exchange()
+        exchange.requestID = server.requestIDs.resolve(exchange.head?.headers["X-Request-Id"])
+        self.exchange = exchange
+        phase = .handling
+        respond(with: Problem(.requestTimeout, detail: "The request did not arrive in time.").response(), close: true)
+    }
+
+    func send(_ response: HTTPResponse, for slot: ResponseSlot) {
+        guard phase == .handling else {
+            if case .stream(let stream) = response.body { stream.cancel() }
+            return
+        }
+        respond(with: response, close: false)
+    }
+
+    private func respond(with response: HTTPResponse, close mustClose: Bool) {
+        guard var exchange else { return }
+        let head = exchange.head
+        let isHead = head?.method == .HEAD
+        let version = head?.version ?? .http1_1
+        exchange.status = response.status
+        exchange.keepAlive = !mustClose && !draining && !peerClosedInput && (head?.keepAlive ?? false)
+        let sendsContent = response.status.allowsContent
+        switch response.body {
+        case .bytes(let body):
+            HTTPResponseEncoder.appendHead(
+                response.status, headers: response.headers, contentLength: sendsContent ? body.count : nil,
+                chunked: false, keepAlive: exchange.keepAlive, requestID: exchange.requestID, into: &output)
+            if sendsContent && !isHead { output.append(contentsOf: body) }
+        case .stream(let stream):
+            exchange.chunked = version == .http1_1
+            if !exchange.chunked { exchange.keepAlive = false }
+            HTTPResponseEncoder.appendHead(
+                response.status, headers: response.headers, contentLength: nil, chunked: exchange.chunked,
+                keepAlive: exchange.keepAlive, requestID: exchange.requestID, into: &output)
+            if isHead || !sendsContent { stream.cancel() } else { exchange.stream = stream }
+        }
+        exchange.bytesSent = 0
+        self.exchange = exchange
+        phase = .sendingResponse
+        if draining { endStream() }
+        flush()
+    }
+
+    /// All output so far is on the wire: pull more of a stream, or finish the exchange.
+    func outputDrained() {
+        guard phase == .sendingResponse, let exchange else { return }
+        guard let stream = exchange.stream else { return finishExchange() }
+        clearDeadline()
+        guard !exchange.awaitingChunk else { return }
+        self.exchange?.awaitingChunk = true
+        stream.next { [self] chunk in queue.async { self.receive(chunk, from: stream) } }
+    }
+
+    private func receive(_ chunk: HTTPStreamChunk, from stream: any HTTPBodyStream) {
+        guard phase == .sendingResponse, let current = exchange?.stream, current === stream else { return }
+        exchange?.awaitingChunk = false
+        switch chunk {
+        case .bytes(let bytes):
+            if exchange?.chunked == true {
+                HTTPResponseEncoder.appendChunk(bytes, into: &output)
+            } else {
+                output.append(contentsOf: bytes)
+            }
+        case .end:
+            exchange?.stream = nil
+            if exchange?.chunked == true { output.append(contentsOf: HTTPResponseEncoder.lastChunk) }
+        }
+        flush()
+    }
+
+    /// Ends a streamed body cleanly at a chunk boundary (shutdown): the client sees a complete response.
+    private func endStream() {
+        guard let stream = exchange?.stream else { return }
+        stream.cancel()
+        exchange?.stream = nil
+        exchange?.keepAlive = false
+        if exchange?.chunked == true { output.append(contentsOf: HTTPResponseEncoder.lastChunk) }
+    }
+
+    private func finishExchange() {
+        guard let exchange else { return }
+        logAccess(exchange)
+        self.exchange = nil
+        parser.reset()
+        guard exchange.keepAlive && !draining && !peerClosedInput else { return closeGracefully() }
+        phase = .awaitingRequest
+        setDeadline(.idle, after: server.configuration.idleTimeout)
+        resumeReading()
+        if inputStart < input.count { process() }
+    }
+
+    /// Shutdown: close now if idle, otherwise finish the exchange in flight and close after it.
+    func beginDraining() {
+        draining = true
+        switch phase {
+        case .awaitingRequest:
+            close()
+        case .sendingResponse where exchange?.stream != nil:
+            endStream()
+            if exchange?.awaitingChunk == true { exchange?.awaitingChunk = false }
+            flush()
+        case .readingRequest, .handling, .sendingResponse, .lingering, .closed:
+            break
+        }
+    }
+
+    private func logAccess(_ exchange: Exchange) {
+        guard server.logger.isEnabled(.info) else { return }
+        let elapsed = Double(MonotonicClock.now() - exchange.started) / 1e6
+        server.logger.info(
+            "request",
+            [
+                "method": .string(exchange.head?.method.rawValue ?? "-"),
+                "path": .string(exchange.head.map { String($0.path) } ?? "-"),
+                "status": .int(exchange.status?.code ?? 0),
+                "bytes": .int(exchange.bytesSent),
+                "duration_ms": .double((elapsed * 1000).rounded() / 1000),
+                "request_id": .string(exchange.requestID),
+                "remote": .string(remote.host),
+            ])
+    }
+}

@@ -1,0 +1,41 @@
+import DescentPOSIX
+
+/// What a connection is waiting for when its deadline passes.
+enum TimeoutReason {
+    case idle, header, body, send, linger
+}
+
+extension Connection {
+    func setDeadline(_ reason: TimeoutReason, after seconds: Double) {
+        deadlineReason = reason
+        deadline.store(MonotonicClock.now() + UInt64(seconds * 1e9), ordering: .relaxed)
+    }
+
+    func clearDeadline() {
+        deadline.store(0, ordering: .relaxed)
+    }
+
+    /// Read by the server's sweep, from its own queue.
+    func hasExpired(at now: UInt64) -> Bool {
+        let deadline = deadline.load(ordering: .relaxed)
+        return deadline != 0 && deadline <= now
+    }
+
+    /// On the connection's queue, after the sweep saw the deadline pass: act if it still has.
+    func checkDeadline() {
+        guard hasExpired(at: MonotonicClock.now()) else { return }
+        clearDeadline()
+        switch (deadlineReason, phase) {
+        case (.header, .readingRequest), (.body, .readingRequest):
+            server.logger.info("request timed out", ["reason": .string("\(deadlineReason)"), "remote": .string(remote.host)])
+            failReading()
+        case (.send, .sendingResponse):
+            server.logger.info("client stopped reading; closing", ["remote": .string(remote.host)])
+            close()
+        case (.idle, .awaitingRequest), (.linger, .lingering):
+            close()
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import DescentHTTP
+import DescentPOSIX
+
+/// The bookkeeping of one request/response exchange on a connection, from its first byte to its access-log line.
+struct Exchange {
+    let started = MonotonicClock.now()
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+    var requestID = ""
+    var status: HTTPStatus?
+    /// Whether the connection stays open after this response; decided when the response starts.
+    var keepAlive = false
+    var bytesSent = 0
+    /// The producer of a streamed body, while it lasts.
+    var stream: (any HTTPBodyStream)?
+    /// Chunked framing (HTTP/1.1); an HTTP/1.0 client gets the stream delimited by closing the connection.
+    var chunked = false
+    /// A `next` call to the stream is outstanding.
+    var awaitingChunk = false
+    /// Set when a 100 Continue has been sent, so it is sent once.
+    var sentContinue = false
+}
+
+/// Hands the response of a handler back to its connection: directly when the handler answers before it
+/// returns (the common case: no queue hop), through the connection's queue when it answers later.
+final class ResponseSlot: Sendable {
+    private enum State {
+        case handlerRunning
+        case answeredSynchronously(HTTPResponse)
+        case waiting
+        case done
+    }
+
+    private let state = Mutex<State>(.handlerRunning)
+    private let connection: Connection
+
+    init(connection: Connection) { self.connection = connection }
+
+    func fulfil(_ response: HTTPResponse) {
+        let later: Bool = state.withLock { state in
+            switch state {
+            case .handlerRunning:
+                state = .answeredSynchronously(response)
+                return false
+            case .waiting:
+                state = .done
+                return true
+            case .answeredSynchronously, .done:
+                return false  // a second answer to one request is ignored
+            }
+        }
+        if later { connection.queue.async { [connection, self] in connection.send(response, for: self) } }
+    }
+
+    /// Called on the connection's queue when the handler returns: the response if it already came.
+    func handlerReturned() -> HTTPResponse? {
+        state.withLock { state in
+            if case .answeredSynchronously(let response) = state {
+                state = .done
+                return response
+            }
+            state = .waiting
+            return nil
+        }
+    }
+}
+
+import Synchronization

@@ -1,0 +1,147 @@
+import Dispatch
+import DescentHTTP
+import DescentLog
+import DescentPOSIX
+import Synchronization
+
+/// The HTTP/1.1 server: one listener, connections on their own serial queues, a sweep that enforces
+/// timeouts, and a graceful shutdown.
+///
+/// Lifecycle: `start()` binds and begins accepting; `shutdown(completion:)` stops accepting, lets in-flight
+/// requests finish (closing idle connections at once and ending open streams), and calls `completion` when
+/// every connection is closed or `shutdownTimeout` has passed, whichever comes first.
+package final class HTTPServer: Sendable {
+    package typealias Handler = @Sendable (HTTPRequest, Responder) -> Void
+
+    let configuration: ServerConfiguration
+    let handler: Handler
+    let logger: Logger
+    let requestIDs = RequestIdentifier()
+    /// Every connection's queue targets this one, so connections share the machine's threads.
+    let ioQueue = DispatchQueue(label: "descent.io", attributes: .concurrent)
+    private let controlQueue = DispatchQueue(label: "descent.server")
+    private let connections = Mutex<[ObjectIdentifier: Connection]>([:])
+    private let state = Mutex<State>(.idle)
+    /// Dispatch sources are thread-safe objects; the protocol is simply not annotated `Sendable`.
+    private nonisolated(unsafe) let sweepTimer: any DispatchSourceTimer
+
+    private enum State {
+        case idle
+        case running(Listener)
+        case draining(completion: @Sendable () -> Void)
+        case stopped
+    }
+
+    package init(configuration: ServerConfiguration, logger: Logger, handler: @escaping Handler) {
+        self.configuration = configuration
+        self.logger = logger
+        self.handler = handler
+        self.sweepTimer = DispatchSource.makeTimerSource(queue: controlQueue)
+    }
+
+    /// Binds the listening socket and starts accepting. Throws when the address cannot be bound.
+    package func start() throws(SystemError) {
+        let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
+        let listener = try Listener(address: address, server: self)
+        state.withLock { $0 = .running(listener) }
+        listener.start()
+        startSweeping()
+    }
+
+    /// The port actually bound (useful when the configuration asked for port 0).
+    package var port: Int {
+        state.withLock { state in
+            if case .running(let listener) = state { return listener.address.port }
+            return 0
+        }
+    }
+
+    /// The bound address, e.g. `0.0.0.0:8080`.
+    package var address: String {
+        state.withLock { state in
+            if case .running(let listener) = state { return listener.address.description }
+            return ""
+        }
+    }
+
+    /// True from the start of a shutdown: readiness checks answer 503 then.
+    package var isDraining: Bool {
+        state.withLock { state in
+            switch state {
+            case .draining, .stopped: true
+            case .idle, .running: false
+            }
+        }
+    }
+
+    package var connectionCount: Int { connections.withLock { $0.count } }
+
+    /// Begins a graceful shutdown; `completion` runs once, on a server queue, when it is over.
+    package func shutdown(completion: @escaping @Sendable () -> Void) {
+        let listener: Listener? = state.withLock { state in
+            guard case .running(let listener) = state else { return nil }
+            state = .draining(completion: completion)
+            return listener
+        }
+        guard let listener else { return }
+        listener.stop()
+        logger.info("shutting down", ["connections": .int(connectionCount)])
+        for connection in connections.withLock({ Array($0.values) }) {
+            connection.queue.async { connection.beginDraining() }
+        }
+        controlQueue.asyncAfter(deadline: .now() + configuration.shutdownTimeout) { [self] in
+            let remaining = connections.withLock { Array($0.values) }
+            if !remaining.isEmpty {
+                logger.warning("shutdown timeout: closing connections", ["connections": .int(remaining.count)])
+                for connection in remaining { connection.queue.async { connection.close() } }
+            }
+            controlQueue.asyncAfter(deadline: .now() + 0.2) { self.finishShutdown() }
+        }
+        finishShutdownIfIdle()
+    }
+
+    // MARK: Connection registry (called by Listener and Connection)
+
+    func register(_ connection: Connection) {
+        connections.withLock { $0[ObjectIdentifier(connection)] = connection }
+    }
+
+    func unregister(_ connection: Connection) {
+        connections.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(connection)) }
+        finishShutdownIfIdle()
+    }
+
+    private func finishShutdownIfIdle() {
+        guard isDraining, connectionCount == 0 else { return }
+        finishShutdown()
+    }
+
+    private func finishShutdown() {
+        let completion: (@Sendable () -> Void)? = state.withLock { state in
+            guard case .draining(let completion) = state else { return nil }
+            state = .stopped
+            return completion
+        }
+        guard let completion else { return }
+        sweepTimer.cancel()
+        controlQueue.async(execute: completion)
+    }
+
+    /// One timer for all connections: each connection keeps its deadline in an atomic, and the sweep asks
+    /// the expired ones to act on their own queues. Cheaper than a timer per connection re-armed per request.
+    private func startSweeping() {
+        let shortest = min(configuration.headerTimeout, configuration.bodyTimeout, configuration.idleTimeout,
+                           configuration.sendTimeout, configuration.lingerTimeout)
+        let interval = min(1.0, max(0.05, shortest / 4))
+        let timer = sweepTimer
+        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(20))
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            let now = MonotonicClock.now()
+            for connection in self.connections.withLock({ Array($0.values) }) where connection.hasExpired(at: now) {
+                connection.queue.async { connection.checkDeadline() }
+            }
+        }
+        timer.activate()
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import DescentHTTP
+import DescentLog
+import DescentServer
+import Synchronization
+
+/// The service: its routes, and the HTTP server they are served on.
+package final class Application: Sendable {
+    package let configuration: Configuration
+    let logger: Logger
+    private let router: Router
+    private let readiness: Readiness
+    private let serverBox = Mutex<HTTPServer?>(nil)
+
+    package init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        readiness = Readiness(dataDirectory: configuration.dataDirectory)
+        var router = Router()
+        Self.addServiceRoutes(to: &router, readiness: readiness)
+        self.router = router
+    }
+
+    /// Prepares the data directory, binds the socket and starts serving. Throws `StartupError` when it cannot.
+    package func start() throws {
+        try prepareDataDirectory()
+        let server = HTTPServer(configuration: configuration.server, logger: logger) { [self] request, responder in
+            handle(request, responder)
+        }
+        do {
+            try server.start()
+        } catch {
+            throw StartupError(message: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)")
+        }
+        serverBox.withLock { $0 = server }
+        readiness.serverStarted(server)
+        logger.info("listening", ["address": .string(server.address), "version": .string(Configuration.version)])
+    }
+
+    package var port: Int { serverBox.withLock { $0?.port ?? 0 } }
+
+    /// Stops accepting, finishes in-flight requests, then calls `completion`.
+    package func shutdown(completion: @escaping @Sendable () -> Void) {
+        guard let server = serverBox.withLock({ $0 }) else { return completion() }
+        server.shutdown(completion: completion)
+    }
+
+    /// Routes a request; 404 and 405 are answered here, as problems.
+    func handle(_ request: HTTPRequest, _ responder: Responder) {
+        switch router.match(request.method, path: request.path) {
+        case .found(let handler, let parameters):
+            var request = request
+            request.pathParameters = parameters
+            handler(request, responder)
+        case .methodNotAllowed(let allowed):
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            responder.respond(
+                Problem(.methodNotAllowed, detail: "\(request.method.rawValue) is not allowed on \(request.path); use \(allow).",
+                        headers: ["Allow": allow]).response())
+        case .notFound:
+            responder.respond(Problem(.notFound, detail: "There is nothing at \(request.path).").response())
+        }
+    }
+
+    private func prepareDataDirectory() throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw StartupError(
+                message: "cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription); "
+                    + "choose another with --data-dir or DESCENT_DATA_DIR")
+        }
+    }
+}
+
+/// Why the service could not start; the executable prints it and exits 1.
+package struct StartupError: Error, CustomStringConvertible {
+    package let message: String
+    package var description: String { message }
+}

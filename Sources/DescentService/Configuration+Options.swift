@@ -1,0 +1,115 @@
+import DescentLog
+
+/// One setting: its flag, its environment variable, what it means, and how its text is read.
+package struct ConfigurationOption: Sendable {
+    package let flag: String
+    package let variable: String
+    package let valueName: String
+    package let defaultValue: String
+    package let help: String
+    let parse: @Sendable (String, inout Configuration) -> String?
+
+    /// Applies `text`; a bad value is reported with the flag or variable it came from.
+    func apply(_ text: String, to configuration: inout Configuration, source: String) throws(Configuration.Error) {
+        if let problem = parse(text, &configuration) {
+            let other = source == flag ? variable : flag
+            throw Configuration.Error(message: "invalid value '\(text)' for \(source) (\(other)): \(problem)")
+        }
+    }
+}
+
+extension Configuration {
+    package static let options: [ConfigurationOption] = [
+        ConfigurationOption(
+            flag: "--host", variable: "DESCENT_HOST", valueName: "ADDRESS", defaultValue: "0.0.0.0",
+            help: "address to listen on; :: listens on IPv6 and IPv4"
+        ) { text, configuration in
+            guard !text.isEmpty else { return "must not be empty" }
+            configuration.server.host = text
+            return nil
+        },
+        integer("--port", "DESCENT_PORT", default: "8080", "TCP port; 0 picks a free one", 0...65535) {
+            $0.server.port = $1
+        },
+        ConfigurationOption(
+            flag: "--data-dir", variable: "DESCENT_DATA_DIR", valueName: "PATH", defaultValue: "./data",
+            help: "directory for the service's data; created if missing"
+        ) { text, configuration in
+            guard !text.isEmpty else { return "must not be empty" }
+            configuration.dataDirectory = text
+            return nil
+        },
+        integer(
+            "--workers", "DESCENT_WORKERS", default: "number of cores",
+            "job workers (validated; the job queue that uses it is not built yet)", 1...1024
+        ) { $0.workers = $1 },
+        integer(
+            "--max-queue", "DESCENT_MAX_QUEUE", default: "1024",
+            "queued jobs before 429 (validated; the job queue that uses it is not built yet)", 1...1_000_000
+        ) { $0.maxQueue = $1 },
+        integer(
+            "--max-body-bytes", "DESCENT_MAX_BODY_BYTES", default: "1073741824", "largest request body; larger is 413",
+            1...(1 << 40)
+        ) { $0.server.limits.maxBodyBytes = $1 },
+        ConfigurationOption(
+            flag: "--log-level", variable: "DESCENT_LOG_LEVEL", valueName: "LEVEL", defaultValue: "info",
+            help: "debug, info, warning or error; info includes one access-log line per request"
+        ) { text, configuration in
+            guard let level = LogLevel(name: text) else { return "expected debug, info, warning or error" }
+            configuration.logLevel = level
+            return nil
+        },
+        ConfigurationOption(
+            flag: "--api-keys", variable: "DESCENT_API_KEYS", valueName: "FILE", defaultValue: "unset",
+            help: "file of KEY TENANT lines; not supported by this build yet, so setting it refuses to start"
+        ) { text, configuration in
+            configuration.apiKeysFile = text
+            return "API keys are not supported by this build yet; unset it rather than run unprotected"
+        },
+        integer(
+            "--max-connections", "DESCENT_MAX_CONNECTIONS", default: "10000",
+            "open connections before new ones are answered 503", 1...1_000_000
+        ) { $0.server.maxConnections = $1 },
+        seconds("--header-timeout", "DESCENT_HEADER_TIMEOUT", default: "10", "time to receive a request's headers") {
+            $0.server.headerTimeout = $1
+        },
+        seconds("--body-timeout", "DESCENT_BODY_TIMEOUT", default: "30", "longest pause inside a request body") {
+            $0.server.bodyTimeout = $1
+        },
+        seconds("--idle-timeout", "DESCENT_IDLE_TIMEOUT", default: "60", "keep-alive wait for the next request") {
+            $0.server.idleTimeout = $1
+        },
+        seconds(
+            "--shutdown-timeout", "DESCENT_SHUTDOWN_TIMEOUT", default: "10",
+            "on SIGTERM/SIGINT, how long in-flight requests may finish"
+        ) { $0.server.shutdownTimeout = $1 },
+    ]
+
+    private static func integer(
+        _ flag: String, _ variable: String, default defaultValue: String, _ help: String, _ range: ClosedRange<Int>,
+        _ set: @escaping @Sendable (inout Configuration, Int) -> Void
+    ) -> ConfigurationOption {
+        ConfigurationOption(flag: flag, variable: variable, valueName: "N", defaultValue: defaultValue, help: help) {
+            text, configuration in
+            guard let value = Int(text), range.contains(value) else {
+                return "expected an integer in \(range.lowerBound)...\(range.upperBound)"
+            }
+            set(&configuration, value)
+            return nil
+        }
+    }
+
+    private static func seconds(
+        _ flag: String, _ variable: String, default defaultValue: String, _ help: String,
+        _ set: @escaping @Sendable (inout Configuration, Double) -> Void
+    ) -> ConfigurationOption {
+        ConfigurationOption(flag: flag, variable: variable, valueName: "SECONDS", defaultValue: defaultValue, help: help) {
+            text, configuration in
+            guard let value = Double(text), value.isFinite, value > 0, value <= 86_400 else {
+                return "expected a number of seconds greater than 0 and at most 86400"
+            }
+            set(&configuration, value)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import DescentLog
+import DescentServer
+
+/// The service's settings. Each comes from a `--flag`, else its `DESCENT_*` environment variable, else its
+/// default (API.md, "Configuration"); `Configuration.options` is the one table that lists them all.
+package struct Configuration: Sendable {
+    package var server = ServerConfiguration()
+    package var dataDirectory = "./data"
+    package var workers = ProcessInfo.processInfo.activeProcessorCount
+    package var maxQueue = 1024
+    package var logLevel = LogLevel.info
+    package var apiKeysFile: String?
+
+    package init() {}
+
+    /// What the command line asked for besides settings.
+    package enum Command: Equatable, Sendable {
+        case run
+        case help
+        case version
+    }
+
+    package struct Error: Swift.Error, Equatable, CustomStringConvertible {
+        package let message: String
+        package var description: String { message }
+    }
+
+    /// Reads `arguments` (without the program name) over `environment`; flags win over variables.
+    package static func parse(
+        arguments: [String], environment: [String: String]
+    ) throws(Error) -> (Command, Configuration) {
+        var configuration = Configuration()
+        for option in options {
+            guard let value = environment[option.variable] else { continue }
+            try option.apply(value, to: &configuration, source: option.variable)
+        }
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "-h", "--help": return (.help, configuration)
+            case "-V", "--version": return (.version, configuration)
+            default: break
+            }
+            let (flag, inlineValue) = splitFlag(argument)
+            guard let option = options.first(where: { $0.flag == flag }) else {
+                throw Error(message: "unknown argument '\(argument)' (see --help)")
+            }
+            guard let value = inlineValue ?? remaining.popFirst() else {
+                throw Error(message: "\(flag) needs a value (see --help)")
+            }
+            try option.apply(value, to: &configuration, source: flag)
+        }
+        return (.run, configuration)
+    }
+
+    private static func splitFlag(_ argument: String) -> (String, String?) {
+        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+}
