@@ -25,9 +25,12 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Every comma-separated element of every `name` field, trimmed (RFC 9110 §5.6.1), e.g. for `Connection`.
     package func listElements(_ name: String) -> [Substring] {
-        values(name).flatMap { value in
-            value.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
-        }
+        values(name).flatMap(Self.listElements(of:))
+    }
+
+    /// The non-empty, trimmed comma-separated elements of one field value.
+    package static func listElements(of value: String) -> [Substring] {
+        value.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
     }
 
     package func contains(_ name: String) -> Bool { self[name] != nil }

@@ -1,18 +1,26 @@
 /// What the header fields of a request mean for its framing and its connection (RFC 9112 §6, §9), with the
 /// checks that close the doors to request smuggling (RFC 9112 §6.3, §11.2).
 enum HTTPMessageRules {
+    /// The fields that decide framing and connection handling, gathered in one pass over the header list.
+    private struct Gathered {
+        var hostCount = 0
+        var contentLengths: [String] = []
+        var transferEncodings: [String] = []
+        var connection: [String] = []
+        var expect: String?
+    }
+
     static func apply(to head: inout HTTPRequestHead, limits: HTTPParserLimits) throws(HTTPParseError) {
-        let headers = head.headers
+        let fields = gather(head.headers)
         // RFC 9112 §3.2: a 1.1 request without exactly one Host is a 400.
-        let hosts = headers.values("Host")
-        if head.version == .http1_1 && hosts.count != 1 {
-            throw .badRequest(hosts.isEmpty ? "missing Host header" : "more than one Host header")
+        if head.version == .http1_1 && fields.hostCount != 1 {
+            throw .badRequest(fields.hostCount == 0 ? "missing Host header" : "more than one Host header")
         }
-        if head.version == .http1_0 && hosts.count > 1 { throw .badRequest("more than one Host header") }
+        if fields.hostCount > 1 { throw .badRequest("more than one Host header") }
 
-        head.framing = try framing(headers, version: head.version, limits: limits)
+        head.framing = try framing(fields, version: head.version, limits: limits)
 
-        let connection = headers.listElements("Connection")
+        let connection = fields.connection.flatMap(HTTPHeaders.listElements(of:))
         if connection.contains(where: { HTTPHeaders.equalsIgnoringCase($0, "close") }) {
             head.keepAlive = false
         } else if head.version == .http1_0 {
@@ -21,19 +29,38 @@ enum HTTPMessageRules {
             head.keepAlive = true
         }
 
-        if let expect = headers["Expect"] {
+        if let expect = fields.expect {
             guard HTTPHeaders.equalsIgnoringCase(expect, "100-continue") else { throw .unsupportedExpectation(expect) }
-            // RFC 9110 §10.1.1: a 1.0 client cannot understand 100 Continue; ignore the expectation.
-            head.expectsContinue = head.version == .http1_1 && head.framing != .none
+            // RFC 9110 §10.1.1: a 1.0 client cannot understand 100 Continue; ignore the expectation. Without
+            // content (no framing, or Content-Length: 0) there is nothing to wait for and the message is complete.
+            head.expectsContinue =
+                head.version == .http1_1 && head.framing != .none && head.framing != .contentLength(0)
         }
     }
 
+    private static func gather(_ headers: HTTPHeaders) -> Gathered {
+        var gathered = Gathered()
+        for (name, value) in headers {
+            // Dispatch on length first: most fields are none of these, and are passed over after one compare.
+            switch name.utf8.count {
+            case 4 where HTTPHeaders.equalsIgnoringCase(name, "Host"): gathered.hostCount += 1
+            case 6 where HTTPHeaders.equalsIgnoringCase(name, "Expect"): gathered.expect = gathered.expect ?? value
+            case 10 where HTTPHeaders.equalsIgnoringCase(name, "Connection"): gathered.connection.append(value)
+            case 14 where HTTPHeaders.equalsIgnoringCase(name, "Content-Length"): gathered.contentLengths.append(value)
+            case 17 where HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding"):
+                gathered.transferEncodings.append(value)
+            default: break
+            }
+        }
+        return gathered
+    }
+
     private static func framing(
-        _ headers: HTTPHeaders, version: HTTPVersion, limits: HTTPParserLimits
+        _ fields: Gathered, version: HTTPVersion, limits: HTTPParserLimits
     ) throws(HTTPParseError) -> HTTPRequestHead.BodyFraming {
-        let transferCodings = headers.listElements("Transfer-Encoding")
-        let lengths = headers.values("Content-Length")
-        if headers.contains("Transfer-Encoding") {
+        let lengths = fields.contentLengths
+        if !fields.transferEncodings.isEmpty {
+            let transferCodings = fields.transferEncodings.flatMap(HTTPHeaders.listElements(of:))
             // RFC 9112 §6.1: a message with both is a smuggling attempt or a broken intermediary.
             guard lengths.isEmpty else { throw .badRequest("both Transfer-Encoding and Content-Length") }
             guard version == .http1_1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }

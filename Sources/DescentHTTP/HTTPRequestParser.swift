@@ -180,7 +180,10 @@ package struct HTTPRequestParser: Sendable {
         while index < buffer.count && buffer[index] != UInt8(ascii: "\n") { index += 1 }
         guard index < buffer.count else {
             scanned = index - start
-            return index - start > limit ? (start..<index, index, true) : nil
+            // A trailing CR may be the first half of the CRLF, which a complete line does not count either;
+            // counting it would reject a line of exactly `limit` bytes only when split between CR and LF.
+            let length = index > start && buffer[index - 1] == UInt8(ascii: "\r") ? index - 1 - start : index - start
+            return length > limit ? (start..<index, index, true) : nil
         }
         scanned = 0
         // RFC 9112 §2.2 lets a recipient accept a bare LF; we do not, because a peer that does otherwise

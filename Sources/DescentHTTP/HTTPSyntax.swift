@@ -30,34 +30,40 @@ extension HTTPRequestParser {
     static func parseRequestLine(
         _ line: ArraySlice<UInt8>, limits: HTTPParserLimits
     ) throws(HTTPParseError) -> (method: HTTPMethod, target: String, version: HTTPVersion) {
-        let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw .badRequest("the request line must be: method SP request-target SP HTTP-version")
-        }
-        guard parts[0].allSatisfy(HTTPSyntax.isTokenByte) else { throw .badRequest("the method is not a token") }
-        let version = try parseVersion(parts[2])
-        guard parts[1].allSatisfy(HTTPSyntax.isTargetByte) else {
+        // Exactly two spaces, found without building an array of pieces.
+        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")),
+              let secondSpace = line[(firstSpace + 1)...].firstIndex(of: UInt8(ascii: " ")),
+              !line[(secondSpace + 1)...].contains(UInt8(ascii: " ")),
+              firstSpace > line.startIndex, secondSpace > firstSpace + 1
+        else { throw .badRequest("the request line must be: method SP request-target SP HTTP-version") }
+        let methodBytes = line[line.startIndex..<firstSpace]
+        let targetBytes = line[(firstSpace + 1)..<secondSpace]
+        guard methodBytes.allSatisfy(HTTPSyntax.isTokenByte) else { throw .badRequest("the method is not a token") }
+        let version = try parseVersion(line[(secondSpace + 1)...])
+        guard targetBytes.allSatisfy(HTTPSyntax.isTargetByte) else {
             throw .badRequest("the request-target has a byte that must be percent-encoded")
         }
-        let target = String(decoding: parts[1], as: UTF8.self)
-        guard target.hasPrefix("/") || target == "*" || target.hasPrefix("http://") || target.hasPrefix("https://")
+        let target = String(decoding: targetBytes, as: UTF8.self)
+        guard targetBytes.first == UInt8(ascii: "/") || target == "*" || target.hasPrefix("http://")
+            || target.hasPrefix("https://")
         else { throw .badRequest("the request-target must be a path, an absolute URI or *") }
-        guard let method = HTTPMethod(bytes: parts[0]) else {
-            throw .unknownMethod(String(decoding: parts[0], as: UTF8.self))
+        guard let method = HTTPMethod(bytes: methodBytes) else {
+            throw .unknownMethod(String(decoding: methodBytes, as: UTF8.self))
         }
         return (method, target, version)
     }
 
     /// HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3).
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPVersion {
-        let text = Array(bytes)
-        guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), text[6] == UInt8(ascii: "."),
-              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[5]),
-              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[7])
+        let start = bytes.startIndex
+        guard bytes.count == 8, bytes.prefix(5).elementsEqual("HTTP/".utf8), bytes[start + 6] == UInt8(ascii: "."),
+              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start + 5]),
+              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start + 7])
         else { throw .badRequest("malformed HTTP version") }
-        let version = HTTPVersion(major: Int(text[5] - UInt8(ascii: "0")), minor: Int(text[7] - UInt8(ascii: "0")))
+        let version = HTTPVersion(
+            major: Int(bytes[start + 5] - UInt8(ascii: "0")), minor: Int(bytes[start + 7] - UInt8(ascii: "0")))
         guard version == .http1_0 || version == .http1_1 else {
-            throw .unsupportedVersion(String(decoding: text, as: UTF8.self))
+            throw .unsupportedVersion(String(decoding: bytes, as: UTF8.self))
         }
         return version
     }

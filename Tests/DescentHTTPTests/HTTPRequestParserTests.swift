@@ -342,14 +342,17 @@ struct HTTPRequestParserSemanticsTests {
     @Test("an HTTP/1.0 request may carry a Content-Length body")
     func http10Body() {
         let outcome = parse(request("POST / HTTP/1.0", ["Content-Length: 2"], body: "hi"))
-        #expect(outcome == ParseOutcome(
-            events: [
-                .head(HeadSnapshot(
-                    .POST, "/", version: .http1_0, headers: [Field("Content-Length", "2")],
-                    framing: .contentLength(2), keepAlive: false)),
-                .bodyText("hi"), .end,
-            ],
-            error: nil))
+        #expect(
+            outcome
+                == ParseOutcome(
+                    events: [
+                        .head(
+                            HeadSnapshot(
+                                .POST, "/", version: .http1_0, headers: [Field("Content-Length", "2")],
+                                framing: .contentLength(2), keepAlive: false)),
+                        .bodyText("hi"), .end,
+                    ],
+                    error: nil))
     }
 
     @Test("Content-Length: 0 ends the message right after the head")
@@ -361,7 +364,8 @@ struct HTTPRequestParserSemanticsTests {
 
     @Test("a Content-Length with leading zeros is read as decimal")
     func leadingZeros() {
-        let outcome = parse(request("POST / HTTP/1.1", ["Host: example.com", "Content-Length: 0010"], body: "0123456789"))
+        let outcome = parse(
+            request("POST / HTTP/1.1", ["Host: example.com", "Content-Length: 0010"], body: "0123456789"))
         #expect(outcome.head?.framing == .contentLength(10))
         #expect(outcome.events.last == .end)
     }
