@@ -80,10 +80,10 @@ nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" 
 pids+=($!)
 nginx_master=$!
 
-# --- descent, with its store in the temp dir.
+# --- descent, with its store in the temp dir and room for the idle connections (its default cap is 10,000).
 mkdir -p "$tmp/data"
-DESCENT_DATA_DIR="$tmp/data" "$DESCENT_BIN" --port "$descent_port" --log-level warning \
-    >"$tmp/descent.log" 2>&1 &
+DESCENT_DATA_DIR="$tmp/data" DESCENT_MAX_CONNECTIONS=$((IDLE + 1024)) \
+    "$DESCENT_BIN" --port "$descent_port" --log-level warning >"$tmp/descent.log" 2>&1 &
 pids+=($!)
 descent_pid=$!
 
@@ -136,8 +136,8 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mn_rps=$(median "${n_rps[@]}"); mn_p99=$(median "${n_p99[@]}")
 md_rps=$(median "${d_rps[@]}"); md_p99=$(median "${d_p99[@]}")
-printf '%-6s %-8s %12s %10s\n' median nginx "$mn_rps" "$mn_p99"
-printf '%-6s %-8s %12s %10s\n' median descent "$md_rps" "$md_p99"
+printf '%-6s %-8s %12.0f %10.3f\n' median nginx "$mn_rps" "$mn_p99"
+printf '%-6s %-8s %12.0f %10.3f\n' median descent "$md_rps" "$md_p99"
 awk -v d="$md_rps" -v n="$mn_rps" -v p="$md_p99" 'BEGIN {
     ratio = (n > 0) ? d / n : 0
     printf "descent/nginx req/s: %.2fx   (target >= 0.70x: %s)\n", ratio, (ratio >= 0.7) ? "MET" : "MISSED"
