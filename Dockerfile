@@ -28,7 +28,7 @@ FROM debian:bookworm-slim
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libnghttp2-14 libopenblas0-pthread liblapacke libsqlite3-0 libstdc++6 curl ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 # An unprivileged user that owns the data directory (the SQLite store lives there).
 RUN groupadd --gid 10001 descent \
  && useradd --uid 10001 --gid descent --no-create-home --home-dir /var/lib/descent \
