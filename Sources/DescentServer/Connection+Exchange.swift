@@ -16,18 +16,25 @@ extension Connection {
             exchange?.head = head
             exchange?.requestID = server.requestIDs.resolve(head.headers["X-Request-Id"])
             if head.framing != .none { setDeadline(.body, after: server.configuration.bodyTimeout) }
-            if head.expectsContinue && exchange?.sentContinue == false && inputStart + 1 >= input.count {
-                // The client waits for this before it sends the body (curl: up to a second).
-                exchange?.sentContinue = true
-                output.append(contentsOf: HTTPResponseEncoder.continueResponse)
-                flushInterim()
-            }
         case .body(let bytes):
+            // Content is arriving, so the client did not wait: 100 Continue may be omitted (RFC 9110 §10.1.1).
+            exchange?.sentContinue = true
             exchange?.body.append(contentsOf: bytes)
             setDeadline(.body, after: server.configuration.bodyTimeout)
         case .end:
             break
         }
+    }
+
+    /// After a parse that ended inside a request: a client that sent `Expect: 100-continue` waits for
+    /// 100 Continue before it sends the body (curl: up to a second), so send it once the whole head is in
+    /// and no content has arrived. Checked here, after `parse` returns, because only then is it known that
+    /// the head was the last of the bytes read.
+    func continueIfExpected() {
+        guard let exchange, exchange.head?.expectsContinue == true, !exchange.sentContinue else { return }
+        self.exchange?.sentContinue = true
+        output.append(contentsOf: HTTPResponseEncoder.continueResponse)
+        flushInterim()
     }
 
     /// Writes an interim response without ending the exchange.
@@ -87,7 +94,9 @@ extension Connection {
         let isHead = head?.method == .HEAD
         let version = head?.version ?? .http1_1
         exchange.status = response.status
-        exchange.keepAlive = !mustClose && !draining && !peerClosedInput && (head?.keepAlive ?? false)
+        // A client that shut its sending side may still have pipelined requests buffered: answer those too.
+        let moreInput = inputStart < input.count
+        exchange.keepAlive = !mustClose && !draining && (!peerClosedInput || moreInput) && (head?.keepAlive ?? false)
         let sendsContent = response.status.allowsContent
         switch response.body {
         case .bytes(let body):
@@ -151,11 +160,13 @@ extension Connection {
         logAccess(exchange)
         self.exchange = nil
         parser.reset()
-        guard exchange.keepAlive && !draining && !peerClosedInput else { return closeGracefully() }
+        guard exchange.keepAlive && !draining else { return closeGracefully() }
         phase = .awaitingRequest
         setDeadline(.idle, after: server.configuration.idleTimeout)
         resumeReading()
         if inputStart < input.count { process() }
+        // The client sends nothing more: once no complete request is left to answer, close.
+        if peerClosedInput && (phase == .awaitingRequest || phase == .readingRequest) { closeGracefully() }
     }
 
     /// Shutdown: close now if idle, otherwise finish the exchange in flight and close after it.

@@ -58,11 +58,13 @@ final class Connection: @unchecked Sendable {
         self.remote = remote
         self.server = server
         self.parser = HTTPRequestParser(limits: server.configuration.limits)
-        self.queue = DispatchQueue(label: "descent.connection", target: server.ioQueue)
+        self.queue = DispatchQueue(label: "descent.connection", target: server.assignLane())
     }
 
     func start() {
         queue.async { [self] in
+            // A shutdown that began between `register` and now may already have closed this connection.
+            guard phase != .closed else { return }
             let source = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: queue)
             source.setEventHandler { [unowned self] in readable() }
             source.setCancelHandler { [self] in sourceCancelled() }
@@ -70,6 +72,8 @@ final class Connection: @unchecked Sendable {
             liveSources += 1
             setDeadline(.idle, after: server.configuration.idleTimeout)
             source.activate()
+            // Accepted as a shutdown began, perhaps after the server told its connections to drain: drain too.
+            if server.isDraining { beginDraining() }
         }
     }
 
@@ -117,6 +121,7 @@ final class Connection: @unchecked Sendable {
             }
             inputStart += consumed
             if parser.isComplete { return dispatchRequest() }
+            continueIfExpected()
             if consumed == 0 { break }
         }
         compactInput()

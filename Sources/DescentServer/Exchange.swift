@@ -17,7 +17,7 @@ struct Exchange {
     var chunked = false
     /// A `next` call to the stream is outstanding.
     var awaitingChunk = false
-    /// Set when a 100 Continue has been sent, so it is sent once.
+    /// Set when a 100 Continue has been sent, so it is sent once, or is no longer due because content arrived.
     var sentContinue = false
 }
 

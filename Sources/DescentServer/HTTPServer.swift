@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import DescentHTTP
 import DescentLog
 import DescentPOSIX
@@ -17,8 +18,18 @@ package final class HTTPServer: Sendable {
     let handler: Handler
     let logger: Logger
     let requestIDs = RequestIdentifier()
-    /// Every connection's queue targets this one, so connections share the machine's threads.
-    let ioQueue = DispatchQueue(label: "descent.io", attributes: .concurrent)
+    /// I/O lanes: serial queues, one per core, that connection queues target round-robin. A lane drains many
+    /// connections' events on one thread in turn, as an event loop would; a shared concurrent queue instead
+    /// wakes a thread per event, and on Linux those wake-ups cost more than the request itself.
+    let ioLanes: [DispatchQueue] = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map {
+        DispatchQueue(label: "descent.io.\($0)")
+    }
+    private let nextLane = Atomic<Int>(0)
+
+    /// The lane for a new connection.
+    func assignLane() -> DispatchQueue {
+        ioLanes[nextLane.add(1, ordering: .relaxed).newValue % ioLanes.count]
+    }
     private let controlQueue = DispatchQueue(label: "descent.server")
     private let connections = Mutex<[ObjectIdentifier: Connection]>([:])
     private let state = Mutex<State>(.idle)
@@ -28,7 +39,8 @@ package final class HTTPServer: Sendable {
     private enum State {
         case idle
         case running(Listener)
-        case draining(completion: @Sendable () -> Void)
+        /// The completions of every `shutdown` call so far, to run when the drain is over.
+        case draining(completions: [@Sendable () -> Void])
         case stopped
     }
 
@@ -76,14 +88,32 @@ package final class HTTPServer: Sendable {
 
     package var connectionCount: Int { connections.withLock { $0.count } }
 
-    /// Begins a graceful shutdown; `completion` runs once, on a server queue, when it is over.
+    /// Begins a graceful shutdown; `completion` runs once, on a server queue, when it is over. A later call
+    /// joins the shutdown in progress, or completes at once when it is over (or the server never started).
     package func shutdown(completion: @escaping @Sendable () -> Void) {
-        let listener: Listener? = state.withLock { state in
-            guard case .running(let listener) = state else { return nil }
-            state = .draining(completion: completion)
-            return listener
+        enum Step {
+            case begin(Listener)
+            case join
+            case completeNow
         }
-        guard let listener else { return }
+        let step: Step = state.withLock { state in
+            switch state {
+            case .running(let listener):
+                state = .draining(completions: [completion])
+                return .begin(listener)
+            case .draining(let completions):
+                state = .draining(completions: completions + [completion])
+                return .join
+            case .idle, .stopped:
+                return .completeNow
+            }
+        }
+        let listener: Listener
+        switch step {
+        case .begin(let first): listener = first
+        case .join: return
+        case .completeNow: return controlQueue.async(execute: completion)
+        }
         listener.stop()
         logger.info("shutting down", ["connections": .int(connectionCount)])
         for connection in connections.withLock({ Array($0.values) }) {
@@ -117,14 +147,14 @@ package final class HTTPServer: Sendable {
     }
 
     private func finishShutdown() {
-        let completion: (@Sendable () -> Void)? = state.withLock { state in
-            guard case .draining(let completion) = state else { return nil }
+        let completions: [@Sendable () -> Void] = state.withLock { state in
+            guard case .draining(let completions) = state else { return [] }
             state = .stopped
-            return completion
+            return completions
         }
-        guard let completion else { return }
+        guard !completions.isEmpty else { return }
         sweepTimer.cancel()
-        controlQueue.async(execute: completion)
+        controlQueue.async { for completion in completions { completion() } }
     }
 
     /// One timer for all connections: each connection keeps its deadline in an atomic, and the sweep asks

@@ -1,0 +1,118 @@
+import DescentHTTP
+import Testing
+
+@testable import DescentServer
+
+extension LiveServerTests {
+    @Suite("Timeouts")
+    struct TimeoutTests {
+        static func shortTimeouts(_ configuration: inout ServerConfiguration) {
+            configuration.headerTimeout = 0.4
+            configuration.bodyTimeout = 0.4
+            configuration.idleTimeout = 0.4
+            configuration.lingerTimeout = 0.3
+        }
+
+        @Test("a head that stops arriving is answered 408 problem+json after the header timeout, then closed")
+        func headerTimeout() throws {
+            let server = try TestServer(configure: Self.shortTimeouts)
+            defer { server.stop() }
+            let client = try server.connect(timeout: 3)
+            let started = ContinuousClock.now
+            try client.send("GET /hello HTTP/1.1\r\nHost: test\r\n")
+            let response = try client.readResponse()
+            let elapsed = seconds(since: started)
+            #expect(response.isProblem(408), "\(response.status) \(response.text)")
+            #expect(response.connection == "close")
+            #expect(elapsed >= 0.35, "answered after \(elapsed) s, before the header timeout")
+            #expect(try client.waitForClose(timeout: 2).isEmpty)
+        }
+
+        @Test("dripping a head byte by byte does not extend the header timeout (slow loris)")
+        func slowLorisIsCutOff() throws {
+            let server = try TestServer(configure: Self.shortTimeouts)
+            defer { server.stop() }
+            let client = try server.connect(timeout: 0.05)
+            let head = Array("GET /hello HTTP/1.1\r\nHost: test\r\nX-Slow: \(String(repeating: "s", count: 200))".utf8)
+            let started = ContinuousClock.now
+            var answer: RawResponse?
+            for byte in head {
+                // The server may close while we still write; what matters is what it answered.
+                guard (try? client.send([byte])) != nil else { break }
+                if let response = try? client.readResponse() {
+                    answer = response
+                    break
+                }
+            }
+            if answer == nil {
+                client.setTimeout(2)
+                answer = try client.readResponse()
+            }
+            let elapsed = seconds(since: started)
+            #expect(answer?.isProblem(408) == true)
+            #expect(elapsed < 2, "the drip was cut off only after \(elapsed) s")
+        }
+
+        @Test("a body that stops arriving is answered 408 after the body timeout, then closed")
+        func bodyTimeout() throws {
+            let server = try TestServer(configure: Self.shortTimeouts)
+            defer { server.stop() }
+            let client = try server.connect(timeout: 3)
+            let started = ContinuousClock.now
+            try client.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc")
+            let response = try client.readResponse()
+            let elapsed = seconds(since: started)
+            #expect(response.isProblem(408), "\(response.status) \(response.text)")
+            #expect(elapsed >= 0.35, "answered after \(elapsed) s, before the body timeout")
+            #expect(try client.waitForClose(timeout: 2).isEmpty)
+        }
+
+        @Test("a body that keeps arriving, slower in total than the body timeout, is not cut off")
+        func bodyTimeoutIsPerPause() async throws {
+            let server = try TestServer(configure: Self.shortTimeouts)
+            defer { server.stop() }
+            let client = try server.connect(timeout: 3)
+            try client.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 8\r\n\r\n")
+            for byte in Array("12345678".utf8) {
+                try await Task.sleep(for: .milliseconds(120))
+                try client.send([byte])
+            }
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(response.text == "12345678")
+        }
+
+        @Test("an idle keep-alive connection is closed silently after the idle timeout")
+        func idleTimeoutClosesSilently() throws {
+            let server = try TestServer(configure: Self.shortTimeouts)
+            defer { server.stop() }
+            let client = try server.connect(timeout: 3)
+            try client.send("GET /hello HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(try client.readResponse().text == "hello")
+            let started = ContinuousClock.now
+            #expect(try client.waitForClose().isEmpty)
+            let elapsed = seconds(since: started)
+            #expect(elapsed >= 0.3, "closed after \(elapsed) s, before the idle timeout")
+        }
+
+        @Test("a connection that never sends a byte is closed silently after the idle timeout")
+        func silentConnectionIsClosed() throws {
+            let server = try TestServer(configure: Self.shortTimeouts)
+            defer { server.stop() }
+            let client = try server.connect(timeout: 3)
+            #expect(try client.waitForClose().isEmpty)
+            #expect(server.server.connectionCount == 0)
+        }
+
+        @Test("a slow handler is not subject to the read timeouts")
+        func slowHandlerIsNotTimedOut() throws {
+            let server = try TestServer(configure: Self.shortTimeouts)
+            defer { server.stop() }
+            let client = try server.connect(timeout: 3)
+            try client.send("GET /after/900 HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(response.text == "900")
+        }
+    }
+}
