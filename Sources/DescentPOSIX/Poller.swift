@@ -1,0 +1,78 @@
+import CDescentPOSIX
+import Glibc
+
+/// An epoll instance (level-triggered): a set of descriptors, each with a token and the readiness it
+/// watches for. Its own descriptor becomes readable when any member is ready, so one Dispatch read source
+/// on it can serve a whole set of sockets.
+///
+/// Thread-safety: epoll itself is thread-safe; the owner calls `wait` from one queue at a time.
+package final class Poller: Sendable {
+    package let descriptor: Int32
+
+    /// What a member is watched for. The corresponding C constants are EPOLLIN and EPOLLOUT.
+    package struct Interest: OptionSet, Sendable {
+        package let rawValue: UInt32
+        package init(rawValue: UInt32) { self.rawValue = rawValue }
+        package static let readable = Interest(rawValue: EPOLLIN.rawValue)
+        package static let writable = Interest(rawValue: EPOLLOUT.rawValue)
+    }
+
+    /// One ready member: its token, and whether to read (also on hang-up and error, where the read reports
+    /// it) and whether to write.
+    package struct Event: Sendable {
+        package var token: UInt64
+        package var readable: Bool
+        package var writable: Bool
+    }
+
+    /// The corresponding C function is `epoll_create1` with EPOLL_CLOEXEC.
+    package init() throws(SystemError) {
+        let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard fd >= 0 else { throw SystemError("epoll_create1", .current) }
+        descriptor = fd
+    }
+
+    /// Adds `fd` with `token`. The corresponding C function is `epoll_ctl` with EPOLL_CTL_ADD.
+    package func add(_ fd: Int32, token: UInt64, interest: Interest) throws(SystemError) {
+        try control(EPOLL_CTL_ADD, fd, token: token, interest: interest)
+    }
+
+    /// Changes what `fd` is watched for. The corresponding C function is `epoll_ctl` with EPOLL_CTL_MOD.
+    package func modify(_ fd: Int32, token: UInt64, interest: Interest) throws(SystemError) {
+        try control(EPOLL_CTL_MOD, fd, token: token, interest: interest)
+    }
+
+    /// Removes `fd`. The corresponding C function is `epoll_ctl` with EPOLL_CTL_DEL.
+    package func remove(_ fd: Int32) {
+        _ = descent_epoll_ctl(descriptor, EPOLL_CTL_DEL, fd, 0, 0)
+    }
+
+    /// The members ready now, without waiting. The corresponding C function is `epoll_wait` with timeout 0.
+    package func readyEvents(capacity: Int = 256) -> [Event] {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { bits in
+                let count = retryingOnInterrupt {
+                    descent_epoll_wait(descriptor, tokens.baseAddress, bits.baseAddress, Int32(capacity), 0)
+                }
+                guard count > 0 else { return [] }
+                let hangUp = EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue
+                return (0..<Int(count)).map { index in
+                    Event(
+                        token: tokens[index], readable: bits[index] & (EPOLLIN.rawValue | hangUp) != 0,
+                        writable: bits[index] & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0)
+                }
+            }
+        }
+    }
+
+    /// The corresponding C function is `close`.
+    package func close() {
+        _ = Glibc.close(descriptor)
+    }
+
+    private func control(_ operation: Int32, _ fd: Int32, token: UInt64, interest: Interest) throws(SystemError) {
+        guard descent_epoll_ctl(descriptor, operation, fd, interest.rawValue, token) == 0 else {
+            throw SystemError("epoll_ctl", .current)
+        }
+    }
+}
