@@ -40,14 +40,16 @@ package struct HTTPRequestHead: Sendable {
     }
 
     /// Splits a target into path and query; an absolute-form target (`http://host/p`) gives its path.
+    /// Works on the UTF-8 view: the target is ASCII, and Character iteration would cost grapheme breaking.
     static func split(target: String) -> (Substring, Substring?) {
+        let bytes = target.utf8
         var rest = Substring(target)
-        if !rest.hasPrefix("/") && rest != "*", let scheme = rest.range(of: "://") {
-            let afterAuthority = rest[scheme.upperBound...]
+        if bytes.first != UInt8(ascii: "/") && target != "*", let scheme = target.range(of: "://") {
+            let afterAuthority = target[scheme.upperBound...]
             rest = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterAuthority[$0...] } ?? "/"
             if rest.hasPrefix("?") { rest = "/" + rest }
         }
-        guard let mark = rest.firstIndex(of: "?") else { return (rest, nil) }
-        return (rest[..<mark], rest[rest.index(after: mark)...])
+        guard let mark = rest.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (rest, nil) }
+        return (rest[..<mark], rest[rest.utf8.index(after: mark)...])
     }
 }

@@ -17,12 +17,13 @@ package final class Poller: Sendable {
         package static let writable = Interest(rawValue: EPOLLOUT.rawValue)
     }
 
-    /// One ready member: its token, and whether to read (also on hang-up and error, where the read reports
-    /// it) and whether to write.
+    /// One ready member: its token, whether to read (also on hang-up and error, where the read reports it),
+    /// whether to write, and whether the connection is gone both ways (reported even when nothing is watched).
     package struct Event: Sendable {
         package var token: UInt64
         package var readable: Bool
         package var writable: Bool
+        package var hangUp: Bool
     }
 
     /// The corresponding C function is `epoll_create1` with EPOLL_CLOEXEC.
@@ -55,11 +56,12 @@ package final class Poller: Sendable {
                     descent_epoll_wait(descriptor, tokens.baseAddress, bits.baseAddress, Int32(capacity), 0)
                 }
                 guard count > 0 else { return [] }
-                let hangUp = EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue
+                let hangUp = EPOLLHUP.rawValue | EPOLLERR.rawValue
                 return (0..<Int(count)).map { index in
                     Event(
                         token: tokens[index], readable: bits[index] & (EPOLLIN.rawValue | hangUp) != 0,
-                        writable: bits[index] & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0)
+                        writable: bits[index] & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0,
+                        hangUp: bits[index] & hangUp != 0)
                 }
             }
         }

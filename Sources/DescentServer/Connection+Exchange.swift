@@ -32,7 +32,7 @@ extension Connection {
     /// the head was the last of the bytes read.
     func continueIfExpected() {
         guard let exchange, exchange.head?.expectsContinue == true, !exchange.sentContinue else { return }
-        self.exchange?.sentContinue = true
+        exchange.sentContinue = true
         output.append(contentsOf: HTTPResponseEncoder.continueResponse)
         flushInterim()
     }
@@ -48,12 +48,11 @@ extension Connection {
     }
 
     func dispatchRequest() {
-        guard var exchange, let head = exchange.head else { preconditionFailure("a complete request without a head") }
+        guard let exchange, let head = exchange.head else { preconditionFailure("a complete request without a head") }
         phase = .handling
         clearDeadline()
         let request = HTTPRequest(head: head, body: exchange.body, requestID: exchange.requestID)
         exchange.body = []
-        self.exchange = exchange
         let slot = ResponseSlot(connection: self)
         server.handler(request, Responder { response in slot.fulfil(response) })
         if let response = slot.handlerReturned() { send(response, for: slot) }
@@ -73,7 +72,7 @@ extension Connection {
 
     /// A timeout while reading a request: 408, then close.
     func failReading() {
-        var exchange = self.exchange ?? Exchange()
+        let exchange = self.exchange ?? Exchange()
         exchange.requestID = server.requestIDs.resolve(exchange.head?.headers["X-Request-Id"])
         self.exchange = exchange
         phase = .handling
@@ -89,7 +88,7 @@ extension Connection {
     }
 
     private func respond(with response: HTTPResponse, close mustClose: Bool) {
-        guard var exchange else { return }
+        guard let exchange else { return }
         let head = exchange.head
         let isHead = head?.method == .HEAD
         let version = head?.version ?? .http1_1
@@ -113,7 +112,6 @@ extension Connection {
             if isHead || !sendsContent { stream.cancel() } else { exchange.stream = stream }
         }
         exchange.bytesSent = 0
-        self.exchange = exchange
         phase = .sendingResponse
         if draining { endStream() }
         flush()
@@ -125,7 +123,7 @@ extension Connection {
         guard let stream = exchange.stream else { return finishExchange() }
         clearDeadline()
         guard !exchange.awaitingChunk else { return }
-        self.exchange?.awaitingChunk = true
+        exchange.awaitingChunk = true
         stream.next { [self] chunk in queue.async { self.receive(chunk, from: stream) } }
     }
 

@@ -3,11 +3,12 @@ import DescentHTTP
 import DescentPOSIX
 import Synchronization
 
-/// One client connection: a non-blocking socket, a Dispatch read source and (when output backs up) a write
-/// source, the request parser, and the exchange in progress.
+/// One client connection: a non-blocking socket watched by its `EventLane`, the request parser, and the
+/// exchange in progress.
 ///
-/// Thread-safety: everything mutable is touched only on `queue`, a serial queue of its own that targets the
-/// server's shared I/O queue — except `deadline`, an atomic that the server's sweep reads from its queue.
+/// Thread-safety: everything mutable is touched only on `queue`, a serial queue of its own that targets its
+/// lane's queue (the lane calls `readable` and `writable` from there, which is the same confinement) —
+/// except `deadline`, an atomic that the server's sweep reads from its queue.
 final class Connection: @unchecked Sendable {
     enum Phase {
         /// Between requests on a keep-alive connection.
@@ -24,6 +25,7 @@ final class Connection: @unchecked Sendable {
     }
 
     let queue: DispatchQueue
+    let lane: EventLane
     let socket: Socket
     let remote: SocketAddress
     unowned let server: HTTPServer
@@ -42,36 +44,35 @@ final class Connection: @unchecked Sendable {
     /// The client shut its sending side; answer what it asked, then close.
     var peerClosedInput = false
 
-    private var readSource: (any DispatchSourceRead)?
+    /// The lane's token for this connection, once it is a member.
+    private var token: UInt64?
     private var readSuspended = false
-    private var writeSource: (any DispatchSourceWrite)?
     private var writeArmed = false
-    private var writeActivated = false
-    private var liveSources = 0
 
     /// Monotonic nanoseconds after which `checkDeadline` acts; 0 when nothing is timed.
     let deadline = Atomic<UInt64>(0)
     var deadlineReason = TimeoutReason.idle
 
-    init(socket: Socket, remote: SocketAddress, server: HTTPServer) {
+    init(socket: Socket, remote: SocketAddress, server: HTTPServer, lane: EventLane) {
         self.socket = socket
         self.remote = remote
         self.server = server
+        self.lane = lane
         self.parser = HTTPRequestParser(limits: server.configuration.limits)
-        self.queue = DispatchQueue(label: "descent.connection", target: server.assignLane())
+        self.queue = DispatchQueue(label: "descent.connection", target: lane.queue)
     }
 
     func start() {
         queue.async { [self] in
             // A shutdown that began between `register` and now may already have closed this connection.
             guard phase != .closed else { return }
-            let source = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: queue)
-            source.setEventHandler { [unowned self] in readable() }
-            source.setCancelHandler { [self] in sourceCancelled() }
-            readSource = source
-            liveSources += 1
+            do {
+                token = try lane.add(self)
+            } catch {
+                server.logger.error("cannot watch a connection", ["error": .string("\(error)")])
+                return close()
+            }
             setDeadline(.idle, after: server.configuration.idleTimeout)
-            source.activate()
             // Accepted as a shutdown began, perhaps after the server told its connections to drain: drain too.
             if server.isDraining { beginDraining() }
         }
@@ -79,8 +80,15 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Reading
 
-    private func readable() {
+    /// The lane saw input, end-of-file or an error on the socket.
+    func readable(hangUp: Bool = false) {
         guard phase != .closed else { return }
+        if readSuspended {
+            // epoll reports a hang-up even when input is not watched (and keeps reporting it, being
+            // level-triggered): the peer is gone both ways, and nothing more can be delivered to it.
+            if hangUp { close() }
+            return
+        }
         let chunkSize = 16 * 1024
         while true {
             let result: IOResult
@@ -154,15 +162,23 @@ final class Connection: @unchecked Sendable {
     }
 
     func suspendReading() {
-        guard !readSuspended, let readSource else { return }
+        guard !readSuspended else { return }
         readSuspended = true
-        readSource.suspend()
+        updateInterest()
     }
 
     func resumeReading() {
-        guard readSuspended, let readSource else { return }
+        guard readSuspended else { return }
         readSuspended = false
-        readSource.resume()
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard let token, phase != .closed else { return }
+        var interest: Poller.Interest = []
+        if !readSuspended { interest.insert(.readable) }
+        if writeArmed { interest.insert(.writable) }
+        lane.watch(self, token: token, for: interest)
     }
 
     // MARK: Writing
@@ -185,38 +201,32 @@ final class Connection: @unchecked Sendable {
                 exchange?.bytesSent += count
             case .wouldBlock:
                 setDeadline(.send, after: server.configuration.sendTimeout)
-                armWriteSource()
+                watchForWritable()
                 return
             }
         }
         output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
         outputStart = 0
-        disarmWriteSource()
+        diswatchForWritable()
         outputDrained()
     }
 
-    private func armWriteSource() {
-        guard !writeArmed else { return }
-        writeArmed = true
-        if writeSource == nil {
-            let source = DispatchSource.makeWriteSource(fileDescriptor: socket.descriptor, queue: queue)
-            source.setEventHandler { [unowned self] in flush() }
-            source.setCancelHandler { [self] in sourceCancelled() }
-            writeSource = source
-            liveSources += 1
-        }
-        if writeActivated {
-            writeSource?.resume()
-        } else {
-            writeActivated = true
-            writeSource?.activate()
-        }
+    /// The lane saw the socket writable again.
+    func writable() {
+        guard phase != .closed, writeArmed else { return }
+        flush()
     }
 
-    private func disarmWriteSource() {
+    private func watchForWritable() {
+        guard !writeArmed else { return }
+        writeArmed = true
+        updateInterest()
+    }
+
+    private func diswatchForWritable() {
         guard writeArmed else { return }
         writeArmed = false
-        writeSource?.suspend()
+        updateInterest()
     }
 
     // MARK: Closing
@@ -234,31 +244,16 @@ final class Connection: @unchecked Sendable {
         resumeReading()
     }
 
-    /// Closes at once: cancels both sources (the descriptor is closed when both have stopped) and any stream.
+    /// Closes at once: leaves the lane, closes the socket, cancels any stream.
     func close() {
         guard phase != .closed else { return }
         phase = .closed
         deadline.store(0, ordering: .relaxed)
         exchange?.stream?.cancel()
         exchange = nil
-        if let readSource {
-            if readSuspended { readSource.resume() }
-            readSource.cancel()
-        }
-        if let writeSource {
-            if !writeActivated {
-                writeSource.activate()
-            } else if !writeArmed {
-                writeSource.resume()
-            }
-            writeSource.cancel()
-        }
-        if liveSources == 0 { socket.close() }
+        if let token { lane.remove(self, token: token) }
+        token = nil
+        socket.close()
         server.unregister(self)
-    }
-
-    private func sourceCancelled() {
-        liveSources -= 1
-        if liveSources == 0 { socket.close() }
     }
 }

@@ -2,7 +2,8 @@ import DescentHTTP
 import DescentPOSIX
 
 /// The bookkeeping of one request/response exchange on a connection, from its first byte to its access-log line.
-struct Exchange {
+/// A class, so that updating one field does not copy the rest; confined to the connection's queue.
+final class Exchange {
     let started = MonotonicClock.now()
     var head: HTTPRequestHead?
     var body: [UInt8] = []

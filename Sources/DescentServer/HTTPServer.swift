@@ -18,18 +18,8 @@ package final class HTTPServer: Sendable {
     let handler: Handler
     let logger: Logger
     let requestIDs = RequestIdentifier()
-    /// I/O lanes: serial queues, one per core, that connection queues target round-robin. A lane drains many
-    /// connections' events on one thread in turn, as an event loop would; a shared concurrent queue instead
-    /// wakes a thread per event, and on Linux those wake-ups cost more than the request itself.
-    let ioLanes: [DispatchQueue] = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map {
-        DispatchQueue(label: "descent.io.\($0)")
-    }
-    private let nextLane = Atomic<Int>(0)
-
-    /// The lane for a new connection.
-    func assignLane() -> DispatchQueue {
-        ioLanes[nextLane.add(1, ordering: .relaxed).newValue % ioLanes.count]
-    }
+    /// One event lane per core; connections are spread over them round-robin by the listener.
+    private let lanes = Mutex<[EventLane]>([])
     private let controlQueue = DispatchQueue(label: "descent.server")
     private let connections = Mutex<[ObjectIdentifier: Connection]>([:])
     private let state = Mutex<State>(.idle)
@@ -54,7 +44,11 @@ package final class HTTPServer: Sendable {
     /// Binds the listening socket and starts accepting. Throws when the address cannot be bound.
     package func start() throws(SystemError) {
         let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
-        let listener = try Listener(address: address, server: self)
+        let lanes = try (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { index throws(SystemError) in
+            try EventLane(index: index)
+        }
+        self.lanes.withLock { $0 = lanes }
+        let listener = try Listener(address: address, server: self, lanes: lanes)
         state.withLock { $0 = .running(listener) }
         listener.start()
         startSweeping()
@@ -154,6 +148,7 @@ package final class HTTPServer: Sendable {
         }
         guard !completions.isEmpty else { return }
         sweepTimer.cancel()
+        for lane in lanes.withLock({ $0 }) { lane.stop() }
         controlQueue.async { for completion in completions { completion() } }
     }
 

@@ -12,12 +12,15 @@ final class Listener: @unchecked Sendable {
     private let queue = DispatchQueue(label: "descent.accept")
     private let source: any DispatchSourceRead
     private unowned let server: HTTPServer
+    private let lanes: [EventLane]
+    private var nextLane = 0
     private var paused = false
 
-    init(address: SocketAddress, server: HTTPServer) throws(SystemError) {
+    init(address: SocketAddress, server: HTTPServer, lanes: [EventLane]) throws(SystemError) {
         socket = try Socket.listening(on: address)
         self.address = (try? socket.localAddress()) ?? address
         self.server = server
+        self.lanes = lanes
         source = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: queue)
     }
 
@@ -57,7 +60,8 @@ final class Listener: @unchecked Sendable {
                 reject(client)
                 continue
             }
-            let connection = Connection(socket: client, remote: remote, server: server)
+            nextLane = (nextLane + 1) % lanes.count
+            let connection = Connection(socket: client, remote: remote, server: server, lane: lanes[nextLane])
             server.register(connection)
             connection.start()
         }

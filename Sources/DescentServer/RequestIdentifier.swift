@@ -3,19 +3,22 @@ import Synchronization
 /// Request ids: a per-process random prefix and a counter, so ids are unique without a syscall per request.
 /// A client's own `X-Request-Id` is echoed instead when it is short, visible ASCII.
 package final class RequestIdentifier: Sendable {
-    private let prefix: String
+    private let prefix: UInt32
     private let counter = Atomic<UInt64>(0)
 
     package init() {
         var generator = SystemRandomNumberGenerator()
-        let random = String(generator.next() as UInt32, radix: 16)
-        prefix = String(repeating: "0", count: 8 - random.count) + random
+        prefix = generator.next() as UInt32
     }
 
+    /// 16 lowercase hex digits: the prefix, then the counter's low 32 bits.
     package func next() -> String {
-        let value = counter.add(1, ordering: .relaxed).newValue
-        let digits = String(value, radix: 16)
-        return prefix + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+        let value = UInt64(prefix) << 32 | (counter.add(1, ordering: .relaxed).newValue & 0xFFFF_FFFF)
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            let digits = Array("0123456789abcdef".utf8)
+            for index in 0..<16 { buffer[index] = digits[Int(value >> UInt64(60 - 4 * index) & 0xF)] }
+            return 16
+        }
     }
 
     /// The id to use for a request that sent `header` (nil when it sent none).
