@@ -44,7 +44,11 @@ package enum HTTPResponseEncoder {
         buffer.append(contentsOf: name.utf8)
         buffer.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
         // A value from a handler must never be able to start a new header line (response splitting).
-        for byte in value.utf8 where byte != 0x0D && byte != 0x0A { buffer.append(byte) }
+        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+            buffer.append(contentsOf: value.utf8.filter { $0 != 0x0D && $0 != 0x0A })
+        } else {
+            buffer.append(contentsOf: value.utf8)
+        }
     }
 
     private static func appendDecimal(_ value: Int, into buffer: inout [UInt8]) {

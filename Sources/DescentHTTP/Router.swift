@@ -43,10 +43,9 @@ package struct Router: Sendable {
 
     /// HEAD is answered by the GET route (the server drops the body), as RFC 9110 §9.3.2 asks.
     package func match(_ method: HTTPMethod, path: Substring) -> Match {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var allowed: [HTTPMethod] = []
         for route in routes {
-            guard let parameters = Self.bind(route.segments, to: parts) else { continue }
+            guard let parameters = Self.bind(route.segments, to: path) else { continue }
             if route.method == method || (method == .HEAD && route.method == .GET) {
                 return .found(route.handler, parameters: parameters)
             }
@@ -57,16 +56,24 @@ package struct Router: Sendable {
         return .methodNotAllowed(allowed: HTTPMethod.allCases.filter(allowed.contains))
     }
 
-    private static func bind(_ segments: [Segment], to parts: ArraySlice<Substring>) -> [String: String]? {
-        guard segments.count == parts.count else { return nil }
+    /// Walks the path's segments alongside the pattern's, without splitting the path into an array.
+    private static func bind(_ segments: [Segment], to path: Substring) -> [String: String]? {
+        guard path.utf8.first == UInt8(ascii: "/") else { return nil }
+        var rest = path.utf8.dropFirst()
         var parameters: [String: String] = [:]
-        for (segment, part) in zip(segments, parts) {
+        for (position, segment) in segments.enumerated() {
+            let end = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
+            let part = Substring(rest[rest.startIndex..<end])
+            let isLast = position == segments.count - 1
+            // The pattern's last segment must take the rest of the path; any other must be followed by "/".
+            guard isLast == (end == rest.endIndex) else { return nil }
             switch segment {
             case .literal(let literal): guard literal == part else { return nil }
             case .parameter(let name):
                 guard !part.isEmpty, let value = PercentDecoding.decode(part) else { return nil }
                 parameters[name] = value
             }
+            if !isLast { rest = rest[rest.index(after: end)...] }
         }
         return parameters
     }
