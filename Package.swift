@@ -31,8 +31,10 @@ let package = Package(
         .target(name: "DescentJobs", dependencies: ["DescentLog", "DescentMath", "DescentStorage"]),
         .target(
             name: "DescentService",
-            dependencies: ["DescentLog", "DescentPOSIX", "DescentHTTP", "DescentServer", "DescentJobs", "DescentStorage",
-                           "DescentHTTP2", "DescentMath"],
+            dependencies: [
+                "DescentLog", "DescentPOSIX", "DescentHTTP", "DescentServer", "DescentJobs", "DescentStorage",
+                "DescentHTTP2", "DescentMath",
+            ],
             resources: [.embedInCode("openapi.yaml")]),
         .executableTarget(name: "descent", dependencies: ["DescentService"]),
 

@@ -100,7 +100,8 @@ package struct HTTPRequestParser: Sendable {
                 guard fields.count < limits.maxHeaderCount else {
                     throw .tooManyHeaderFields(limit: limits.maxHeaderCount)
                 }
-                let (name, value) = try Self.parseFieldLine(buffer[line.range], isFirst: !isTrailer && fields.count == 0)
+                let (name, value) = try Self.parseFieldLine(
+                    buffer[line.range], isFirst: !isTrailer && fields.count == 0)
                 fields.add(name, value)
             case .fixedBody(let remaining):
                 let take = min(remaining, buffer.count - index)
@@ -197,7 +198,7 @@ package struct HTTPRequestParser: Sendable {
     private static func requestLineOverflow(_ bytes: ArraySlice<UInt8>, limit: Int) -> HTTPParseError {
         // Once the method and its space have arrived, a long line is a long target: 414. Otherwise it is junk.
         guard let space = bytes.firstIndex(of: UInt8(ascii: " ")), space > bytes.startIndex,
-              bytes[bytes.startIndex..<space].allSatisfy(HTTPSyntax.isTokenByte)
+            bytes[bytes.startIndex..<space].allSatisfy(HTTPSyntax.isTokenByte)
         else { return .badRequest("no request line within \(limit) bytes") }
         return .uriTooLong(limit: limit)
     }

@@ -20,7 +20,8 @@ package enum HTTPResponseEncoder {
         }
         if chunked { buffer.append(contentsOf: "\r\nTransfer-Encoding: chunked".utf8) }
         if !requestID.isEmpty { appendField("X-Request-Id", requestID, into: &buffer) }
-        buffer.append(contentsOf: (keepAlive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n").utf8)
+        buffer.append(
+            contentsOf: (keepAlive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n").utf8)
     }
 
     /// Appends `bytes` as one chunk: size in hex, CRLF, data, CRLF. Empty input appends nothing, because an

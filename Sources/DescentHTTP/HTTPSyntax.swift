@@ -32,9 +32,9 @@ extension HTTPRequestParser {
     ) throws(HTTPParseError) -> (method: HTTPMethod, target: String, version: HTTPVersion) {
         // Exactly two spaces, found without building an array of pieces.
         guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")),
-              let secondSpace = line[(firstSpace + 1)...].firstIndex(of: UInt8(ascii: " ")),
-              !line[(secondSpace + 1)...].contains(UInt8(ascii: " ")),
-              firstSpace > line.startIndex, secondSpace > firstSpace + 1
+            let secondSpace = line[(firstSpace + 1)...].firstIndex(of: UInt8(ascii: " ")),
+            !line[(secondSpace + 1)...].contains(UInt8(ascii: " ")),
+            firstSpace > line.startIndex, secondSpace > firstSpace + 1
         else { throw .badRequest("the request line must be: method SP request-target SP HTTP-version") }
         let methodBytes = line[line.startIndex..<firstSpace]
         let targetBytes = line[(firstSpace + 1)..<secondSpace]
@@ -44,8 +44,9 @@ extension HTTPRequestParser {
             throw .badRequest("the request-target has a byte that must be percent-encoded")
         }
         let target = String(decoding: targetBytes, as: UTF8.self)
-        guard targetBytes.first == UInt8(ascii: "/") || target == "*" || target.hasPrefix("http://")
-            || target.hasPrefix("https://")
+        guard
+            targetBytes.first == UInt8(ascii: "/") || target == "*" || target.hasPrefix("http://")
+                || target.hasPrefix("https://")
         else { throw .badRequest("the request-target must be a path, an absolute URI or *") }
         guard let method = HTTPMethod(bytes: methodBytes) else {
             throw .unknownMethod(String(decoding: methodBytes, as: UTF8.self))
@@ -57,8 +58,8 @@ extension HTTPRequestParser {
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPVersion {
         let start = bytes.startIndex
         guard bytes.count == 8, bytes.prefix(5).elementsEqual("HTTP/".utf8), bytes[start + 6] == UInt8(ascii: "."),
-              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start + 5]),
-              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start + 7])
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start + 5]),
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start + 7])
         else { throw .badRequest("malformed HTTP version") }
         let version = HTTPVersion(
             major: Int(bytes[start + 5] - UInt8(ascii: "0")), minor: Int(bytes[start + 7] - UInt8(ascii: "0")))

@@ -19,8 +19,10 @@ package final class Socket: Sendable {
     /// A non-blocking listening socket bound to `address`, with SO_REUSEADDR; an IPv6 socket also accepts
     /// IPv4 (IPV6_V6ONLY off). The corresponding C functions are `socket`, `bind` and `listen`.
     package static func listening(on address: SocketAddress, backlog: Int32 = 4096) throws(SystemError) -> Socket {
-        let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-            | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = Glibc.socket(
+            address.family,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+                | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket", .current) }
         let socket = Socket(descriptor: fd)
         do throws(SystemError) {
@@ -67,7 +69,8 @@ package final class Socket: Sendable {
         let fd = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
                 retryingOnInterrupt {
-                    descent_accept4(descriptor, pointer, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+                    descent_accept4(
+                        descriptor, pointer, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
                 }
             }
         }
@@ -91,7 +94,9 @@ package final class Socket: Sendable {
 
     /// The corresponding C function is `send` with MSG_NOSIGNAL (a closed peer is EPIPE, never SIGPIPE).
     package func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult {
-        let count = retryingOnInterrupt { Glibc.send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+        let count = retryingOnInterrupt {
+            Glibc.send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+        }
         if count >= 0 { return .processed(count) }
         let error = Errno.current
         if error == .wouldBlock { return .wouldBlock }

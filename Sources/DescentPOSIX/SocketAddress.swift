@@ -27,7 +27,8 @@ package struct SocketAddress: Sendable, CustomStringConvertible {
         defer { freeaddrinfo(list) }
         var storage = sockaddr_storage()
         withUnsafeMutableBytes(of: &storage) { target in
-            target.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
+            target.copyMemory(
+                from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
         }
         return SocketAddress(storage: storage, length: first.pointee.ai_addrlen)
     }

@@ -27,7 +27,8 @@ extension Connection {
         clearDeadline()
         switch (deadlineReason, phase) {
         case (.header, .readingRequest), (.body, .readingRequest):
-            server.logger.info("request timed out", ["reason": .string("\(deadlineReason)"), "remote": .string(remote.host)])
+            server.logger.info(
+                "request timed out", ["reason": .string("\(deadlineReason)"), "remote": .string(remote.host)])
             failReading()
         case (.send, .sendingResponse):
             server.logger.info("client stopped reading; closing", ["remote": .string(remote.host)])

@@ -1,6 +1,6 @@
-import Dispatch
 import DescentHTTP
 import DescentPOSIX
+import Dispatch
 import Synchronization
 
 /// One client connection: a non-blocking socket watched by its `EventLane`, the request parser, and the

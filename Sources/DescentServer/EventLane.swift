@@ -1,5 +1,5 @@
-import Dispatch
 import DescentPOSIX
+import Dispatch
 
 /// An I/O lane: a serial queue, an epoll set of the lane's connections, and one Dispatch read source on the
 /// epoll descriptor. When any member is ready the source fires once, and the lane serves every ready

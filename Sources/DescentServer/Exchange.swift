@@ -1,5 +1,6 @@
 import DescentHTTP
 import DescentPOSIX
+import Synchronization
 
 /// The bookkeeping of one request/response exchange on a connection, from its first byte to its access-log line.
 /// A class, so that updating one field does not copy the rest; confined to the connection's queue.
@@ -65,5 +66,3 @@ final class ResponseSlot: Sendable {
         }
     }
 }
-
-import Synchronization

@@ -1,8 +1,8 @@
-import Dispatch
-import Foundation
 import DescentHTTP
 import DescentLog
 import DescentPOSIX
+import Dispatch
+import Foundation
 import Synchronization
 
 /// The HTTP/1.1 server: one listener, connections on their own serial queues, a sweep that enforces
@@ -155,8 +155,9 @@ package final class HTTPServer: Sendable {
     /// One timer for all connections: each connection keeps its deadline in an atomic, and the sweep asks
     /// the expired ones to act on their own queues. Cheaper than a timer per connection re-armed per request.
     private func startSweeping() {
-        let shortest = min(configuration.headerTimeout, configuration.bodyTimeout, configuration.idleTimeout,
-                           configuration.sendTimeout, configuration.lingerTimeout)
+        let shortest = min(
+            configuration.headerTimeout, configuration.bodyTimeout, configuration.idleTimeout,
+            configuration.sendTimeout, configuration.lingerTimeout)
         let interval = min(1.0, max(0.05, shortest / 4))
         let timer = sweepTimer
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(20))

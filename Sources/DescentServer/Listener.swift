@@ -1,6 +1,6 @@
-import Dispatch
 import DescentHTTP
 import DescentPOSIX
+import Dispatch
 
 /// Accepts connections on one listening socket from a Dispatch read source, and hands each to a new
 /// `Connection`, or answers 503 when the server already holds its maximum.
@@ -47,7 +47,8 @@ final class Listener: @unchecked Sendable {
                 accepted = try socket.accept()
             } catch {
                 if error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem {
-                    server.logger.error("out of file descriptors; pausing accept for 100 ms", ["error": .string("\(error)")])
+                    server.logger.error(
+                        "out of file descriptors; pausing accept for 100 ms", ["error": .string("\(error)")])
                     pauseBriefly()
                 } else {
                     server.logger.error("accept failed", ["error": .string("\(error)")])

@@ -1,7 +1,7 @@
-import Foundation
 import DescentHTTP
 import DescentLog
 import DescentServer
+import Foundation
 import Synchronization
 
 /// The service: its routes, and the HTTP server they are served on.
@@ -30,7 +30,8 @@ package final class Application: Sendable {
         do {
             try server.start()
         } catch {
-            throw StartupError(message: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)")
+            throw StartupError(
+                message: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)")
         }
         serverBox.withLock { $0 = server }
         readiness.serverStarted(server)
@@ -55,8 +56,11 @@ package final class Application: Sendable {
         case .methodNotAllowed(let allowed):
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
             responder.respond(
-                Problem(.methodNotAllowed, detail: "\(request.method.rawValue) is not allowed on \(request.path); use \(allow).",
-                        headers: ["Allow": allow]).response())
+                Problem(
+                    .methodNotAllowed,
+                    detail: "\(request.method.rawValue) is not allowed on \(request.path); use \(allow).",
+                    headers: ["Allow": allow]
+                ).response())
         case .notFound:
             responder.respond(Problem(.notFound, detail: "There is nothing at \(request.path).").response())
         }
@@ -68,7 +72,8 @@ package final class Application: Sendable {
                 atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         } catch {
             throw StartupError(
-                message: "cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription); "
+                message:
+                    "cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription); "
                     + "choose another with --data-dir or DESCENT_DATA_DIR")
         }
     }

@@ -103,7 +103,9 @@ extension Configuration {
         _ flag: String, _ variable: String, default defaultValue: String, _ help: String,
         _ set: @escaping @Sendable (inout Configuration, Double) -> Void
     ) -> ConfigurationOption {
-        ConfigurationOption(flag: flag, variable: variable, valueName: "SECONDS", defaultValue: defaultValue, help: help) {
+        ConfigurationOption(
+            flag: flag, variable: variable, valueName: "SECONDS", defaultValue: defaultValue, help: help
+        ) {
             text, configuration in
             guard let value = Double(text), value.isFinite, value > 0, value <= 86_400 else {
                 return "expected a number of seconds greater than 0 and at most 86400"

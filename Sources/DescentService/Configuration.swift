@@ -1,6 +1,6 @@
-import Foundation
 import DescentLog
 import DescentServer
+import Foundation
 
 /// The service's settings. Each comes from a `--flag`, else its `DESCENT_*` environment variable, else its
 /// default (API.md, "Configuration"); `Configuration.options` is the one table that lists them all.

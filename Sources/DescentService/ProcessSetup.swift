@@ -1,6 +1,6 @@
-import Dispatch
 import DescentLog
 import DescentPOSIX
+import Dispatch
 import Glibc
 import Synchronization
 

@@ -1,5 +1,5 @@
-import Foundation
 import DescentServer
+import Foundation
 import Synchronization
 
 /// What `/readyz` reports: whether the service can do its work right now.

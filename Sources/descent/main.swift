@@ -1,7 +1,7 @@
-// descent — read the configuration, start the service, and stop it cleanly on SIGTERM or SIGINT.
-import Dispatch
 import DescentLog
 import DescentService
+// descent — read the configuration, start the service, and stop it cleanly on SIGTERM or SIGINT.
+import Dispatch
 import Foundation
 
 let (command, configuration): (Configuration.Command, Configuration)

@@ -34,10 +34,13 @@ struct ResourceIDTests {
         #expect(ids.count == 10_000)
     }
 
-    @Test("ids with the wrong prefix, length or alphabet are rejected", arguments: [
-        "ds_0123456789abcdefghjk", "job_0123456789abcdefghj", "job_0123456789abcdefghjkm", "job_0123456789abcdefghjI",
-        "job_0123456789abcdefghju", "job_", "", "job_../../etc/passwd",
-    ])
+    @Test(
+        "ids with the wrong prefix, length or alphabet are rejected",
+        arguments: [
+            "ds_0123456789abcdefghjk", "job_0123456789abcdefghj", "job_0123456789abcdefghjkm",
+            "job_0123456789abcdefghjI",
+            "job_0123456789abcdefghju", "job_", "", "job_../../etc/passwd",
+        ])
     func rejectsMalformed(text: String) {
         #expect(ResourceID(text, prefix: ResourceID.jobPrefix) == nil)
     }

@@ -88,7 +88,10 @@ struct ApplicationTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let file = try Data(contentsOf: root.appendingPathComponent("openapi.yaml"))
-        guard case .bytes(let bytes) = response.body else { Issue.record("not a byte body"); return }
+        guard case .bytes(let bytes) = response.body else {
+            Issue.record("not a byte body")
+            return
+        }
         #expect(bytes == Array(file))
     }
 

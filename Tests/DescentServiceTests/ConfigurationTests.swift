@@ -35,16 +35,18 @@ struct ConfigurationTests {
         #expect(fromFlags.server.host == "::")
     }
 
-    @Test("a bad value names the flag and its variable, or the variable and its flag", arguments: [
-        (["--port", "abc"], [String: String](), "--port (DESCENT_PORT)"),
-        (["--port=70000"], [:], "--port (DESCENT_PORT)"),
-        ([], ["DESCENT_WORKERS": "0"], "DESCENT_WORKERS (--workers)"),
-        ([], ["DESCENT_MAX_BODY_BYTES": "-1"], "DESCENT_MAX_BODY_BYTES (--max-body-bytes)"),
-        (["--log-level", "loud"], [:], "--log-level (DESCENT_LOG_LEVEL)"),
-        (["--idle-timeout", "nan"], [:], "--idle-timeout (DESCENT_IDLE_TIMEOUT)"),
-        (["--shutdown-timeout", "0"], [:], "--shutdown-timeout (DESCENT_SHUTDOWN_TIMEOUT)"),
-        ([], ["DESCENT_API_KEYS": "/etc/keys"], "DESCENT_API_KEYS (--api-keys)"),
-    ])
+    @Test(
+        "a bad value names the flag and its variable, or the variable and its flag",
+        arguments: [
+            (["--port", "abc"], [String: String](), "--port (DESCENT_PORT)"),
+            (["--port=70000"], [:], "--port (DESCENT_PORT)"),
+            ([], ["DESCENT_WORKERS": "0"], "DESCENT_WORKERS (--workers)"),
+            ([], ["DESCENT_MAX_BODY_BYTES": "-1"], "DESCENT_MAX_BODY_BYTES (--max-body-bytes)"),
+            (["--log-level", "loud"], [:], "--log-level (DESCENT_LOG_LEVEL)"),
+            (["--idle-timeout", "nan"], [:], "--idle-timeout (DESCENT_IDLE_TIMEOUT)"),
+            (["--shutdown-timeout", "0"], [:], "--shutdown-timeout (DESCENT_SHUTDOWN_TIMEOUT)"),
+            ([], ["DESCENT_API_KEYS": "/etc/keys"], "DESCENT_API_KEYS (--api-keys)"),
+        ])
     func badValues(arguments: [String], environment: [String: String], named: String) {
         #expect {
             _ = try Configuration.parse(arguments: arguments, environment: environment)
@@ -56,7 +58,9 @@ struct ConfigurationTests {
 
     @Test("an unknown flag and a flag without its value are errors")
     func unknownAndMissing() {
-        #expect(throws: Configuration.Error.self) { try Configuration.parse(arguments: ["--prot", "1"], environment: [:]) }
+        #expect(throws: Configuration.Error.self) {
+            try Configuration.parse(arguments: ["--prot", "1"], environment: [:])
+        }
         #expect(throws: Configuration.Error.self) { try Configuration.parse(arguments: ["--port"], environment: [:]) }
     }
 
