@@ -41,6 +41,23 @@ package struct Router: Sendable {
         add(method, pattern) { request, responder in responder.respond(handler(request)) }
     }
 
+    /// Calls the matching route's handler with the path parameters filled in; answers a path that matches no
+    /// route with a 404 problem, and one that matches with another method with a 405 problem and `Allow`.
+    package func handle(_ request: HTTPRequest, _ responder: Responder) {
+        switch match(request.method, path: request.path) {
+        case .found(let handler, let parameters):
+            var request = request
+            request.pathParameters = parameters
+            handler(request, responder)
+        case .methodNotAllowed(let allowed):
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            let detail = "\(request.method.rawValue) is not allowed on \(request.path); use \(allow)."
+            responder.respond(Problem(.methodNotAllowed, detail: detail, headers: ["Allow": allow]).response())
+        case .notFound:
+            responder.respond(Problem(.notFound, detail: "There is nothing at \(request.path).").response())
+        }
+    }
+
     /// HEAD is answered by the GET route (the server drops the body), as RFC 9110 §9.3.2 asks.
     package func match(_ method: HTTPMethod, path: Substring) -> Match {
         var allowed: [HTTPMethod] = []

@@ -46,24 +46,9 @@ package final class Application: Sendable {
         server.shutdown(completion: completion)
     }
 
-    /// Routes a request; 404 and 405 are answered here, as problems.
+    /// Routes a request; 404 and 405 are answered as problems by the router.
     func handle(_ request: HTTPRequest, _ responder: Responder) {
-        switch router.match(request.method, path: request.path) {
-        case .found(let handler, let parameters):
-            var request = request
-            request.pathParameters = parameters
-            handler(request, responder)
-        case .methodNotAllowed(let allowed):
-            let allow = allowed.map(\.rawValue).joined(separator: ", ")
-            responder.respond(
-                Problem(
-                    .methodNotAllowed,
-                    detail: "\(request.method.rawValue) is not allowed on \(request.path); use \(allow).",
-                    headers: ["Allow": allow]
-                ).response())
-        case .notFound:
-            responder.respond(Problem(.notFound, detail: "There is nothing at \(request.path).").response())
-        }
+        router.handle(request, responder)
     }
 
     private func prepareDataDirectory() throws {

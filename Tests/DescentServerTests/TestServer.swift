@@ -99,23 +99,6 @@ enum TestRoutes {
     }
 }
 
-extension Router {
-    /// What the service's `Application.handle` does: route, and answer 404 and 405 as problems.
-    func handle(_ request: HTTPRequest, _ responder: Responder) {
-        switch match(request.method, path: request.path) {
-        case .found(let handler, let parameters):
-            var request = request
-            request.pathParameters = parameters
-            handler(request, responder)
-        case .methodNotAllowed(let allowed):
-            let allow = allowed.map(\.rawValue).joined(separator: ", ")
-            responder.respond(Problem(.methodNotAllowed, detail: "Use \(allow).", headers: ["Allow": allow]).response())
-        case .notFound:
-            responder.respond(Problem(.notFound, detail: "There is nothing at \(request.path).").response())
-        }
-    }
-}
-
 /// FNV-1a, 64 bits, in hex: a checksum that the test and the handler compute the same way.
 func fnv1a(_ bytes: some Sequence<UInt8>) -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
