@@ -1,0 +1,113 @@
+/// The two inner loops of every fused pass, on one row: a dot product with the weights, and adding a
+/// multiple of the row to a gradient. SIMD over 8 lanes with separate accumulators; the order of additions is
+/// fixed, so results are bitwise reproducible.
+package protocol FeatureScalar: BinaryFloatingPoint, Sendable {
+    static func dot(_ x: UnsafePointer<Self>, _ w: UnsafePointer<Double>, count: Int) -> Double
+    static func addScaled(_ coefficient: Double, _ x: UnsafePointer<Self>, to g: UnsafeMutablePointer<Double>, count: Int)
+    /// w ← a·w + c·x in one pass (the stochastic step with its l2 shrinkage).
+    static func scaleAndAdd(_ a: Double, _ w: UnsafeMutablePointer<Double>, _ c: Double, _ x: UnsafePointer<Self>, count: Int)
+}
+
+extension Double: FeatureScalar {
+    @inline(__always)
+    package static func dot(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, count: Int) -> Double {
+        var a0 = SIMD8<Double>(), a1 = SIMD8<Double>()
+        var j = 0
+        let xr = UnsafeRawPointer(x), wr = UnsafeRawPointer(w)
+        while j + 16 <= count {
+            a0 += xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+                * wr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            a1 += xr.loadUnaligned(fromByteOffset: (j + 8) * 8, as: SIMD8<Double>.self)
+                * wr.loadUnaligned(fromByteOffset: (j + 8) * 8, as: SIMD8<Double>.self)
+            j += 16
+        }
+        if j + 8 <= count {
+            a0 += xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+                * wr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            j += 8
+        }
+        var sum = (a0 + a1).sum()
+        while j < count {
+            sum += x[j] * w[j]
+            j += 1
+        }
+        return sum
+    }
+
+    @inline(__always)
+    package static func addScaled(
+        _ coefficient: Double, _ x: UnsafePointer<Double>, to g: UnsafeMutablePointer<Double>, count: Int
+    ) {
+        let c = SIMD8<Double>(repeating: coefficient)
+        let xr = UnsafeRawPointer(x), gr = UnsafeMutableRawPointer(g)
+        var j = 0
+        while j + 8 <= count {
+            let sum = gr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+                + c * xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            gr.storeBytes(of: sum, toByteOffset: j * 8, as: SIMD8<Double>.self)
+            j += 8
+        }
+        while j < count {
+            g[j] += coefficient * x[j]
+            j += 1
+        }
+    }
+}
+
+extension Double {
+    @inline(__always)
+    package static func scaleAndAdd(
+        _ a: Double, _ w: UnsafeMutablePointer<Double>, _ c: Double, _ x: UnsafePointer<Double>, count: Int
+    ) {
+        let av = SIMD8<Double>(repeating: a)
+        let cv = SIMD8<Double>(repeating: c)
+        let xr = UnsafeRawPointer(x), wr = UnsafeMutableRawPointer(w)
+        var j = 0
+        while j + 8 <= count {
+            let value = av * wr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+                + cv * xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            wr.storeBytes(of: value, toByteOffset: j * 8, as: SIMD8<Double>.self)
+            j += 8
+        }
+        while j < count {
+            w[j] = a * w[j] + c * x[j]
+            j += 1
+        }
+    }
+}
+
+extension Float: FeatureScalar {
+    @inline(__always)
+    package static func scaleAndAdd(
+        _ a: Double, _ w: UnsafeMutablePointer<Double>, _ c: Double, _ x: UnsafePointer<Float>, count: Int
+    ) {
+        for j in 0..<count { w[j] = a * w[j] + c * Double(x[j]) }
+    }
+
+    @inline(__always)
+    package static func dot(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Double>, count: Int) -> Double {
+        var a0 = SIMD8<Double>()
+        var j = 0
+        let wr = UnsafeRawPointer(w)
+        while j + 8 <= count {
+            let xs = SIMD8<Double>(
+                Double(x[j]), Double(x[j + 1]), Double(x[j + 2]), Double(x[j + 3]), Double(x[j + 4]),
+                Double(x[j + 5]), Double(x[j + 6]), Double(x[j + 7]))
+            a0 += xs * wr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            j += 8
+        }
+        var sum = a0.sum()
+        while j < count {
+            sum += Double(x[j]) * w[j]
+            j += 1
+        }
+        return sum
+    }
+
+    @inline(__always)
+    package static func addScaled(
+        _ coefficient: Double, _ x: UnsafePointer<Float>, to g: UnsafeMutablePointer<Double>, count: Int
+    ) {
+        for j in 0..<count { g[j] += coefficient * Double(x[j]) }
+    }
+}
