@@ -31,9 +31,15 @@ package final class Objective: @unchecked Sendable {
 
     /// The data term Σ s ℓ / Σ s over `rows`; when `gradient` is given, it receives ∇ of the data term plus
     /// (l2/2)‖w‖² (the smooth part of L), with the intercepts' entries 0 when they are not fitted.
+    ///
+    /// `normalizer`, when given, divides the gradient's Σ s ℓ′ x instead of the selection's own Σ s: a mini-batch B
+    /// passes |B|·s̄, with s̄ the mean weight of all training rows, so that its gradient is an unbiased estimate of
+    /// the full one. (Σ_B s varies from batch to batch; dividing by it would ignore the weight of a single row
+    /// and bias larger batches towards the unweighted optimum.)
     @discardableResult
     package func evaluate(
-        _ theta: [Double], rows: RowSelection, gradient: UnsafeMutableBufferPointer<Double>? = nil
+        _ theta: [Double], rows: RowSelection, gradient: UnsafeMutableBufferPointer<Double>? = nil,
+        normalizer: Double? = nil
     ) -> Double {
         let count = rows.count(in: model.dataset.rows)
         let chunks = max(1, (count + Self.chunkRows - 1) / Self.chunkRows)
@@ -44,7 +50,7 @@ package final class Objective: @unchecked Sendable {
         case .float64(let values): pass(values, rows: rows, count: count, chunks: chunks, withGradient: withGradient)
         case .float32(let values): pass(values, rows: rows, count: count, chunks: chunks, withGradient: withGradient)
         }
-        return finish(theta, chunks: chunks, gradient: gradient)
+        return finish(theta, chunks: chunks, gradient: gradient, normalizer: normalizer)
     }
 
     /// L(θ) over `rows`, regularization included: the figure every progress event and result reports.
@@ -99,14 +105,20 @@ package final class Objective: @unchecked Sendable {
                                 chunk += workers
                             }
                         }
-                        if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+                        if workers == 1 {
+                            run(0)
+                        } else {
+                            DispatchQueue.concurrentPerform(iterations: workers, execute: run)
+                        }
                     }
                 }
             }
         }
     }
 
-    private func finish(_ theta: [Double], chunks: Int, gradient: UnsafeMutableBufferPointer<Double>?) -> Double {
+    private func finish(
+        _ theta: [Double], chunks: Int, gradient: UnsafeMutableBufferPointer<Double>?, normalizer: Double?
+    ) -> Double {
         let parameters = model.parameterCount
         var lossSum = 0.0
         var weightSum = 0.0
@@ -118,7 +130,7 @@ package final class Objective: @unchecked Sendable {
         for index in 0..<parameters {
             var sum = 0.0
             for chunk in 0..<chunks { sum += partials[chunk * stride + index] }
-            gradient[index] = sum / weightSum
+            gradient[index] = sum / (normalizer ?? weightSum)
         }
         let columns = model.dataset.columns
         if let standardization = model.standardization {

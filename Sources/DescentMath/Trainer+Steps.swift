@@ -10,8 +10,11 @@ extension Trainer {
         }
         // Armijo: accept η when L(θ⁺) ≤ L(θ) − c·η‖G_η‖², G_η = (θ − θ⁺)/η (the plain gradient without l1).
         var eta = rate
+        // Every trial starts from the same optimizer state: only the accepted step may advance it.
+        let state = optimizer
         for attempt in 0...search.maxShrinks {
             for index in theta.indices { theta[index] = previous[index] }
+            optimizer = state
             applyStep(rate: eta)
             var mappedSquares = 0.0
             for index in theta.indices {
@@ -29,7 +32,9 @@ extension Trainer {
     private func applyStep(rate: Double) {
         gradient.withUnsafeBufferPointer { g in optimizer.step(&theta, gradient: g, learningRate: rate) }
         if model.l1 > 0 {
-            for index in model.weightRange { theta[index] = softThreshold(theta[index], rate * model.l1) }
+            for index in model.weightRange {
+                theta[index] = softThreshold(theta[index], rate * model.l1 * optimizer.proximalScale(index))
+            }
         }
     }
 
@@ -50,12 +55,14 @@ extension Trainer {
         if batchSize == 1 && canTakeFastStochasticSteps {
             return fastStochasticEpoch(order: order, rate: rate)
         }
+        let meanWeight = model.dataset.totalWeight(split.training) / Double(order.count)
         var start = 0
         var batches = 0
         while start < order.count {
             let end = min(start + batchSize, order.count)
             gradient.withUnsafeMutableBufferPointer { g in
-                _ = objective.evaluate(theta, rows: .window(order, start..<end), gradient: g)
+                _ = objective.evaluate(
+                    theta, rows: .window(order, start..<end), gradient: g, normalizer: Double(end - start) * meanWeight)
             }
             clipGradient()
             gradient.withUnsafeBufferPointer { g in optimizer.step(&theta, gradient: g, learningRate: rate) }
@@ -119,13 +126,13 @@ extension Trainer {
     /// have taken in total so far (u) minus what it already took (q_j), and never across 0.
     private func applyCumulativeL1(rate: Double) {
         guard model.l1 > 0 else { return }
-        l1Total += rate * model.l1
         for index in model.weightRange {
+            l1Total[index] += rate * model.l1 * optimizer.proximalScale(index)
             let before = theta[index]
             if before > 0 {
-                theta[index] = max(0, before - (l1Total + l1Applied[index]))
+                theta[index] = max(0, before - (l1Total[index] + l1Applied[index]))
             } else if before < 0 {
-                theta[index] = min(0, before + (l1Total - l1Applied[index]))
+                theta[index] = min(0, before + (l1Total[index] - l1Applied[index]))
             }
             l1Applied[index] += theta[index] - before
         }

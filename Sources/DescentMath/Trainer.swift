@@ -16,9 +16,10 @@ package final class Trainer {
     var gradient: [Double]
     var previous: [Double]
     var optimizer: Optimizer
-    /// The cumulative l1 penalty of Tsuruoka et al. (2009) for stochastic steps: u, the total penalty each
-    /// weight could have received, and q_j, what weight j actually received.
-    var l1Total = 0.0
+    /// The cumulative l1 penalty of Tsuruoka et al. (2009) for stochastic steps: u_j, the total penalty weight j
+    /// could have received (per weight, as the rule's `proximalScale` differs between coordinates), and q_j,
+    /// what weight j actually received.
+    var l1Total: [Double]
     var l1Applied: [Double]
     var lipschitz: Double?
 
@@ -46,6 +47,9 @@ package final class Trainer {
         previous = theta
         optimizer = Optimizer(rule: configuration.rule, parameterCount: model.parameterCount)
         l1Applied = [Double](repeating: 0, count: model.parameterCount)
+        l1Total = l1Applied
+        // A model without an intercept has b = 0, whatever a random or given start drew for it.
+        if !model.fitIntercept { for index in model.weightRange.upperBound..<model.parameterCount { theta[index] = 0 } }
     }
 
     /// The Lipschitz constant L of ∇(data term + l2 part) — λ_max of the weighted Gram matrix of [x, 1]
@@ -96,6 +100,9 @@ package final class Trainer {
                     iteration: iteration, stepNorm: stepNorm, parameters: theta,
                     elapsed: Date().timeIntervalSince(started), cancelled: isCancelled())
             {
+                if let every = configuration.snapshotEvery, iteration % max(1, every) == 0 {
+                    snapshots.append((iteration, theta))
+                }
                 takeStep(iteration: iteration, baseRate: baseRate, loss: .nan, rate: &rate, isCancelled)
                 stepNorm = distanceFromPrevious()
                 iteration += 1
@@ -111,7 +118,7 @@ package final class Trainer {
             let decision = monitor.check(
                 iteration: iteration, loss: loss, gradientNorm: gradientNorm, stepNorm: stepNorm,
                 validationLoss: validationLoss, elapsed: elapsed, parameters: theta, cancelled: isCancelled())
-            if iteration > 0 && (iteration % max(1, configuration.reportEvery) == 0 || decision != nil) {
+            if decision != nil || (iteration > 0 && iteration % max(1, configuration.reportEvery) == 0) {
                 progress(
                     ProgressEvent(
                         iteration: iteration, loss: loss, gradientNorm: gradientNorm, stepNorm: stepNorm,

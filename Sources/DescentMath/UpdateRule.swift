@@ -42,7 +42,9 @@ package struct Optimizer: Sendable, Equatable {
     }
 
     /// Applies one step to `theta` in place; `gradient` has θ's length.
-    package mutating func step(_ theta: inout [Double], gradient: UnsafeBufferPointer<Double>, learningRate eta: Double) {
+    package mutating func step(
+        _ theta: inout [Double], gradient: UnsafeBufferPointer<Double>, learningRate eta: Double
+    ) {
         steps += 1
         let count = theta.count
         switch rule {
@@ -76,6 +78,29 @@ package struct Optimizer: Sendable, Equatable {
                 second[i] = beta2 * second[i] + (1 - beta2) * gradient[i] * gradient[i]
                 theta[i] -= eta * (first[i] / correction1) / ((second[i] / correction2).squareRoot() + epsilon)
             }
+        }
+    }
+
+    /// How far this rule moves coordinate i per unit of a gradient that stays constant: the factor s_i for which
+    /// a proximal step after `step` must use the threshold η·s_i·l1. With it, θ = prox(θ − step(g)) holds exactly
+    /// when g + l1·∂‖θ‖₁ ∋ 0, so the fixed points are the minimisers of the composite objective; with η·l1 alone
+    /// heavy ball would minimise the lasso with penalty (1 − μ)·l1, and an adaptive rule something else again.
+    ///
+    /// - plain: 1.
+    /// - momentum(μ), nesterov(μ): 1/(1 − μ) (a steady g builds v = g/(1 − μ)).
+    /// - adagrad, rmsprop: 1/(√G_i + ε), 1/(√E_i + ε) — the diagonal preconditioner, as in AdaGrad's l1 update
+    ///   by composite mirror descent (Duchi, Hazan & Singer 2011).
+    /// - adam: 1/(√v̂_i + ε) (m̂ → g for a steady g).
+    ///
+    /// Read after `step`, so the state includes the current gradient.
+    package func proximalScale(_ i: Int) -> Double {
+        switch rule {
+        case .plain: return 1
+        case .momentum(let mu), .nesterov(let mu): return 1 / (1 - mu)
+        case .adagrad(let epsilon), .rmsprop(_, let epsilon): return 1 / (second[i].squareRoot() + epsilon)
+        case .adam(_, let beta2, let epsilon):
+            let correction2 = 1 - Foundation.pow(beta2, Double(steps))
+            return 1 / ((second[i] / correction2).squareRoot() + epsilon)
         }
     }
 }
