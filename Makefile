@@ -1,7 +1,8 @@
 # Descent — the two commands of the README, plus the tools around them.
 #   make run     install what is missing, build release, serve on :8080 (make run ARGS="--port 9000")
 #   make test    every test: unit + integration (swift test), lint, container build-and-run check
-# Other targets: build, bench (HTTP/1.1 vs nginx), lint, docker-check, clean.
+# Other targets: build, bench (HTTP/1.1 vs nginx), bench-math (gradient kernel and SGD vs numpy/sklearn), lint,
+# docker-check, clean.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -14,7 +15,7 @@ export PATH := $(if $(wildcard /opt/swift/usr/bin/swift),/opt/swift/usr/bin:,)$(
 PORT ?= 8080
 ARGS ?=
 
-.PHONY: run build deps test lint docker-check bench clean
+.PHONY: run build deps test lint docker-check bench bench-math clean
 
 deps:
 	scripts/install-deps.sh
@@ -42,6 +43,9 @@ docker-check:
 
 bench: build
 	bench/http1.sh
+
+bench-math: deps
+	bench/math.sh
 
 clean:
 	rm -rf .build

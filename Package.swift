@@ -37,10 +37,12 @@ let package = Package(
             ],
             resources: [.embedInCode("openapi.yaml")]),
         .executableTarget(name: "descent", dependencies: ["DescentService"]),
+        // The math benchmark of issue 3 (bench/math.sh builds it in release); not a product.
+        .executableTarget(name: "descent-bench-math", dependencies: ["DescentMath"], path: "bench/math"),
 
         // One test target per module.
         .testTarget(name: "DescentLogTests", dependencies: ["DescentLog"]),
-        .testTarget(name: "DescentMathTests", dependencies: ["DescentMath"]),
+        .testTarget(name: "DescentMathTests", dependencies: ["DescentMath"], exclude: ["Fixtures"]),
         .testTarget(name: "DescentPOSIXTests", dependencies: ["DescentPOSIX"]),
         .testTarget(name: "DescentHTTPTests", dependencies: ["DescentHTTP"]),
         .testTarget(name: "DescentHTTP2Tests", dependencies: ["DescentHTTP2"]),

@@ -71,7 +71,8 @@ package struct Model: Sendable {
             return targets
         case .softmax(let classes):
             guard classes >= 2 else { throw .invalid("softmax needs at least 2 classes") }
-            for (row, label) in targets.enumerated() where label.rounded() != label || label < 0
+            for (row, label) in targets.enumerated()
+            where label.rounded() != label || label < 0
                 || label >= Double(classes)
             {
                 throw .invalid("row \(row): label \(label) is not a class 0…\(classes - 1)")

@@ -3,26 +3,33 @@
 /// fixed, so results are bitwise reproducible.
 package protocol FeatureScalar: BinaryFloatingPoint, Sendable {
     static func dot(_ x: UnsafePointer<Self>, _ w: UnsafePointer<Double>, count: Int) -> Double
-    static func addScaled(_ coefficient: Double, _ x: UnsafePointer<Self>, to g: UnsafeMutablePointer<Double>, count: Int)
+    static func addScaled(
+        _ coefficient: Double, _ x: UnsafePointer<Self>, to g: UnsafeMutablePointer<Double>, count: Int)
     /// w ← a·w + c·x in one pass (the stochastic step with its l2 shrinkage).
-    static func scaleAndAdd(_ a: Double, _ w: UnsafeMutablePointer<Double>, _ c: Double, _ x: UnsafePointer<Self>, count: Int)
+    static func scaleAndAdd(
+        _ a: Double, _ w: UnsafeMutablePointer<Double>, _ c: Double, _ x: UnsafePointer<Self>, count: Int)
 }
 
 extension Double: FeatureScalar {
     @inline(__always)
     package static func dot(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, count: Int) -> Double {
-        var a0 = SIMD8<Double>(), a1 = SIMD8<Double>()
+        var a0 = SIMD8<Double>()
+        var a1 = SIMD8<Double>()
         var j = 0
-        let xr = UnsafeRawPointer(x), wr = UnsafeRawPointer(w)
+        let xr = UnsafeRawPointer(x)
+        let wr = UnsafeRawPointer(w)
         while j + 16 <= count {
-            a0 += xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            a0 +=
+                xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
                 * wr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
-            a1 += xr.loadUnaligned(fromByteOffset: (j + 8) * 8, as: SIMD8<Double>.self)
+            a1 +=
+                xr.loadUnaligned(fromByteOffset: (j + 8) * 8, as: SIMD8<Double>.self)
                 * wr.loadUnaligned(fromByteOffset: (j + 8) * 8, as: SIMD8<Double>.self)
             j += 16
         }
         if j + 8 <= count {
-            a0 += xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            a0 +=
+                xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
                 * wr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
             j += 8
         }
@@ -39,10 +46,12 @@ extension Double: FeatureScalar {
         _ coefficient: Double, _ x: UnsafePointer<Double>, to g: UnsafeMutablePointer<Double>, count: Int
     ) {
         let c = SIMD8<Double>(repeating: coefficient)
-        let xr = UnsafeRawPointer(x), gr = UnsafeMutableRawPointer(g)
+        let xr = UnsafeRawPointer(x)
+        let gr = UnsafeMutableRawPointer(g)
         var j = 0
         while j + 8 <= count {
-            let sum = gr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            let sum =
+                gr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
                 + c * xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
             gr.storeBytes(of: sum, toByteOffset: j * 8, as: SIMD8<Double>.self)
             j += 8
@@ -61,10 +70,12 @@ extension Double {
     ) {
         let av = SIMD8<Double>(repeating: a)
         let cv = SIMD8<Double>(repeating: c)
-        let xr = UnsafeRawPointer(x), wr = UnsafeMutableRawPointer(w)
+        let xr = UnsafeRawPointer(x)
+        let wr = UnsafeMutableRawPointer(w)
         var j = 0
         while j + 8 <= count {
-            let value = av * wr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            let value =
+                av * wr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
                 + cv * xr.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
             wr.storeBytes(of: value, toByteOffset: j * 8, as: SIMD8<Double>.self)
             j += 8
@@ -111,3 +122,24 @@ extension Float: FeatureScalar {
         for j in 0..<count { g[j] += coefficient * Double(x[j]) }
     }
 }
+
+/// Starts loading the `bytes` bytes at `address` into the cache, one prefetch per 64-byte line. A hint only:
+/// it never faults (any address will do), never changes a result, and costs one instruction per line.
+///
+/// The fused pass uses it to fetch the row a few rows ahead of the one it computes on: a row's dot product
+/// and update keep the core busy between its loads, so without the hint only about one row's misses are in
+/// flight at a time and the pass runs below the memory bus's speed (bench/math: a large X read at ~1.5× the
+/// time of a plain read pass without it). Swift has no prefetch in its standard library; LLVM's intrinsic
+/// is reached through `@_silgen_name` (a C shim with `__builtin_prefetch` would do the same).
+@inline(__always)
+func prefetch(_ address: UnsafeRawPointer, bytes: Int) {
+    var offset = 0
+    while offset < bytes {
+        llvmPrefetch(address + offset, 0, 3, 1)
+        offset += 64
+    }
+}
+
+/// llvm.prefetch(address, rw: 0 read, locality: 3 keep in all levels, cache type: 1 data).
+@_silgen_name("llvm.prefetch.p0")
+private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ cacheType: Int32)

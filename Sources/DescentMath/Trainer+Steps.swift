@@ -92,8 +92,10 @@ extension Trainer {
         let shrink = 1 - rate * model.l2
         let fitIntercept = model.fitIntercept
         switch model.dataset.features {
-        case .float64(let values): sgdRows(values, order, loss, columns, weights, meanWeight, shrink, rate, fitIntercept)
-        case .float32(let values): sgdRows(values, order, loss, columns, weights, meanWeight, shrink, rate, fitIntercept)
+        case .float64(let values):
+            sgdRows(values, order, loss, columns, weights, meanWeight, shrink, rate, fitIntercept)
+        case .float32(let values):
+            sgdRows(values, order, loss, columns, weights, meanWeight, shrink, rate, fitIntercept)
         }
     }
 
@@ -105,7 +107,13 @@ extension Trainer {
             model.targets.withUnsafeBufferPointer { targets in
                 theta.withUnsafeMutableBufferPointer { theta in
                     let w = theta.baseAddress!
-                    for row in order {
+                    // Shuffled rows miss the cache (and the TLB) on their first load: ask for the row a few
+                    // ahead of this one, so that its misses overlap this row's arithmetic.
+                    let (ahead, rowBytes) = Objective.prefetchDistance(columns: columns, scalar: T.self)
+                    for (position, row) in order.enumerated() {
+                        if position + ahead < order.count {
+                            prefetch(x.baseAddress! + order[position + ahead] * columns, bytes: rowBytes)
+                        }
                         let xi = x.baseAddress! + row * columns
                         let p = T.dot(xi, w, count: columns) + theta[columns]
                         let derivative = loss.evaluate(p, targets[row]).derivative
