@@ -10,12 +10,10 @@ package enum ProcessSetup {
     /// and the default soft limit (often 1024) would cap the server far below `--max-connections`.
     package static func prepare(logger: Logger) {
         Signals.ignoreBrokenPipe()
-        var limit = rlimit()
-        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
-                logger.warning("cannot raise the open-file limit", ["limit": .int(Int(limit.rlim_cur))])
-            }
+        do {
+            try ResourceLimits.raiseOpenFileLimit()
+        } catch {
+            logger.warning("cannot raise the open-file limit", ["error": .string("\(error)")])
         }
     }
 }

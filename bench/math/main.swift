@@ -306,8 +306,8 @@ func sgd(_ options: Options) {
     }
     let perEpoch = median(seconds) / Double(options.epochs)
     print(
-        "  descent: \(format(perEpoch * 1e3)) ms/epoch (median run \(format(median(seconds), 4)) s, including the "
-            + "\(options.epochs + 1) full-batch evaluations of the loss), final objective \(loss), stop \(stop)")
+        "  descent: \(format(perEpoch * 1e3)) ms/epoch (median run \(format(median(seconds), 4)) s, including"
+            + " the loss evaluations at the first and the last epoch), final objective \(loss), stop \(stop)")
     print(
         "RESULT mode=sgd rows=\(options.rows) columns=\(options.columns) epochs=\(options.epochs) "
             + "seconds_per_epoch=\(String(format: "%.6f", perEpoch)) loss=\(String(format: "%.10g", loss))")
