@@ -5,6 +5,11 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     package init() {}
 
+    /// Room for `capacity` fields without regrowing (the parser's typical request has a handful).
+    package init(reservingCapacity capacity: Int) {
+        fields.reserveCapacity(capacity)
+    }
+
     package init(dictionaryLiteral elements: (String, String)...) {
         fields = elements.map { (name: $0.0, value: $0.1) }
     }

@@ -35,7 +35,7 @@ package struct HTTPRequestParser: Sendable {
     package private(set) var head: HTTPRequestHead?
 
     private var requestLine: (method: HTTPMethod, target: String, version: HTTPVersion)?
-    private var fields = HTTPHeaders()
+    private var fields = HTTPHeaders(reservingCapacity: 8)
     private var fieldBytes = 0
     private var bodyBytes = 0
     /// How far the current line has been searched for LF, so a slowly arriving line is not rescanned.
@@ -59,7 +59,7 @@ package struct HTTPRequestParser: Sendable {
         state = .requestLine
         head = nil
         requestLine = nil
-        fields = HTTPHeaders()
+        fields = HTTPHeaders(reservingCapacity: 8)
         fieldBytes = 0
         bodyBytes = 0
         scanned = 0

@@ -172,7 +172,10 @@ extension Connection {
         draining = true
         switch phase {
         case .awaitingRequest:
-            close()
+            // A request may have arrived that the lane has not read yet: closing now would reset it. Read
+            // what is there first; only a connection with nothing pending is idle.
+            readable()
+            if phase == .awaitingRequest { close() }
         case .sendingResponse where exchange?.stream != nil:
             endStream()
             if exchange?.awaitingChunk == true { exchange?.awaitingChunk = false }

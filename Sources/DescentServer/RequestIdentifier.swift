@@ -11,13 +11,14 @@ package final class RequestIdentifier: Sendable {
         prefix = generator.next() as UInt32
     }
 
-    /// 16 lowercase hex digits: the prefix, then the counter's low 32 bits.
+    /// 15 lowercase hex digits: 28 bits of the prefix, then the counter's low 32 bits. Fifteen, because a
+    /// String of up to 15 UTF-8 bytes is stored inline: an id then costs no allocation.
     package func next() -> String {
-        let value = UInt64(prefix) << 32 | (counter.add(1, ordering: .relaxed).newValue & 0xFFFF_FFFF)
-        return String(unsafeUninitializedCapacity: 16) { buffer in
+        let value = UInt64(prefix & 0x0FFF_FFFF) << 32 | (counter.add(1, ordering: .relaxed).newValue & 0xFFFF_FFFF)
+        return String(unsafeUninitializedCapacity: 15) { buffer in
             let digits = Array("0123456789abcdef".utf8)
-            for index in 0..<16 { buffer[index] = digits[Int(value >> UInt64(60 - 4 * index) & 0xF)] }
-            return 16
+            for index in 0..<15 { buffer[index] = digits[Int(value >> UInt64(56 - 4 * index) & 0xF)] }
+            return 15
         }
     }
 

@@ -213,18 +213,6 @@ struct LeastSquaresTests {
 
 // MARK: - Independent reference computations
 
-/// Knuth's MMIX linear congruential generator; uniform values in [−1, 1) from its top 53 bits.
-private struct LCG {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> Double {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return Double(state >> 11) * 0x1p-52 - 1
-    }
-}
-
 /// Data from y = x·w* + b* + noise, with optional positive sample weights.
 private struct Problem {
     var features: [[Double]]

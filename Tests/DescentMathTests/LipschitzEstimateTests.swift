@@ -75,18 +75,6 @@ struct LipschitzEstimateTests {
     }
 }
 
-/// Knuth's MMIX linear congruential generator; uniform values in [−1, 1) from its top 53 bits.
-private struct LCG {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> Double {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return Double(state >> 11) * 0x1p-52 - 1
-    }
-}
-
 /// Correlated columns with distinct offsets and scales, so that centring and scaling change the spectrum.
 private func makeDataset(rows: Int, columns: Int, weighted: Bool, seed: UInt64) throws -> Dataset {
     var generator = LCG(seed: seed)

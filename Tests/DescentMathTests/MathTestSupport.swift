@@ -255,3 +255,15 @@ enum MathTestData {
         return try JSONDecoder().decode(File.self, from: data).cases
     }
 }
+
+/// Shared by the tests that need data independent of `RandomSource`: Knuth's MMIX linear congruential generator; uniform values in [−1, 1) from its top 53 bits.
+struct LCG {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> Double {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Double(state >> 11) * 0x1p-52 - 1
+    }
+}
