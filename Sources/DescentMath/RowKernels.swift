@@ -133,10 +133,14 @@ extension Float: FeatureScalar {
 /// is reached through `@_silgen_name` (a C shim with `__builtin_prefetch` would do the same).
 @inline(__always)
 func prefetch(_ address: UnsafeRawPointer, bytes: Int) {
-    var offset = 0
-    while offset < bytes {
-        llvmPrefetch(address + offset, 0, 3, 1)
-        offset += 64
+    // Line by line from the line holding the first byte to the one holding the last: a row need not start on
+    // a line boundary (an Array's elements follow its 32-byte header), and then it spans one line more than
+    // bytes / 64 — stepping 64 bytes from `address` would leave that last line to a demand miss.
+    var line = UnsafeRawPointer(bitPattern: UInt(bitPattern: address) & ~63) ?? address
+    let end = address + bytes
+    while line < end {
+        llvmPrefetch(line, 0, 3, 1)
+        line += 64
     }
 }
 

@@ -135,19 +135,20 @@ struct ReadPass: @unchecked Sendable {
 func generate(rows: Int, columns: Int) -> Dataset {
     var random = RandomSource(seed: 1)
     let truth = (0..<columns).map { _ in 2 * random.nextDouble() - 1 }
-    var features = [Double](repeating: 0, count: rows * columns)
     var targets = [Double](repeating: 0, count: rows)
-    for row in 0..<rows {
-        var p = 0.5
-        for column in 0..<columns {
-            let value = 2 * random.nextDouble() - 1
-            features[row * columns + column] = value
-            p += value * truth[column]
+    let features = FeatureStorage.makeFloat64(count: rows * columns) { features in
+        for row in 0..<rows {
+            var p = 0.5
+            for column in 0..<columns {
+                let value = 2 * random.nextDouble() - 1
+                features[row * columns + column] = value
+                p += value * truth[column]
+            }
+            targets[row] = p + 0.1 * (random.nextDouble() - 0.5)
         }
-        targets[row] = p + 0.1 * (random.nextDouble() - 0.5)
     }
     do {
-        return try Dataset(rows: rows, columns: columns, features: .float64(features), targets: targets)
+        return try Dataset(rows: rows, columns: columns, features: features, targets: targets)
     } catch {
         fail("dataset: \(error)")
     }
@@ -262,19 +263,30 @@ func loadDataset(_ options: Options) -> Dataset {
     guard data.count == (rows * columns + rows) * 8 else {
         fail("\(path) holds \(data.count) bytes, not (rows × columns + rows) × 8 = \((rows * columns + rows) * 8)")
     }
-    var features = [Double](repeating: 0, count: rows * columns)
     var targets = [Double](repeating: 0, count: rows)
+    // Raw little-endian Float64, this machine's order (x86-64 and arm64 are little-endian).
+    let split = rows * columns * 8
+    let features = FeatureStorage.makeFloat64(count: rows * columns) { features in
+        data.withUnsafeBytes { raw in
+            UnsafeMutableRawBufferPointer(features).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[..<split]))
+        }
+    }
     data.withUnsafeBytes { raw in
-        // Raw little-endian Float64, this machine's order (x86-64 and arm64 are little-endian).
-        let split = rows * columns * 8
-        features.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[..<split])) }
         targets.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[split...])) }
     }
     do {
-        return try Dataset(rows: rows, columns: columns, features: .float64(features), targets: targets)
+        return try Dataset(rows: rows, columns: columns, features: features, targets: targets)
     } catch {
         fail("dataset: \(error)")
     }
+}
+
+/// AnonHugePages of this process (Linux /proc/self/smaps_rollup), to show whether X got its huge pages.
+func hugePages() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/self/smaps_rollup", encoding: .utf8),
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("AnonHugePages:") })
+    else { return "?" }
+    return line.dropFirst("AnonHugePages:".count).trimmingCharacters(in: .whitespaces)
 }
 
 func sgd(_ options: Options) {
@@ -291,7 +303,7 @@ func sgd(_ options: Options) {
     configuration.parallelism = options.threads
     print(
         "sgd: \(options.rows) × \(options.columns), \(options.epochs) epochs, η = \(options.eta), batch 1, shuffled, "
-            + "\(options.iterations) runs")
+            + "\(options.iterations) runs; huge pages in use: \(hugePages())")
     var seconds: [Double] = []
     var loss = 0.0
     var stop = ""
