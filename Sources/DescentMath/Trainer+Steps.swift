@@ -50,7 +50,9 @@ extension Trainer {
 
     /// One pass over the training rows in batches; the order is shuffled first when asked.
     func epoch(batchSize: Int, shuffle: Bool, rate: Double, _ isCancelled: () -> Bool) {
-        var order = (0..<split.training.count(in: model.dataset.rows)).map { split.training.row(at: $0) }
+        if order.isEmpty {
+            order = (0..<split.training.count(in: model.dataset.rows)).map { split.training.row(at: $0) }
+        }
         if shuffle { random.shuffle(&order) }
         if batchSize == 1 && canTakeFastStochasticSteps {
             return fastStochasticEpoch(order: order, rate: rate)

@@ -22,6 +22,9 @@ package final class Trainer {
     var l1Total: [Double]
     var l1Applied: [Double]
     var lipschitz: Double?
+    /// The training rows in the order of the current epoch: made once, then reshuffled in place each epoch
+    /// (no allocation per epoch; each shuffle draws from `random`, so a seed fixes every order).
+    var order: [Int] = []
 
     package init(model: Model, configuration: TrainingConfiguration) throws(TrainingError) {
         self.model = model
