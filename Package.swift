@@ -49,6 +49,8 @@ let package = Package(
         .testTarget(name: "DescentServerTests", dependencies: ["DescentServer", "DescentPOSIX", "DescentHTTP"]),
         .testTarget(name: "DescentStorageTests", dependencies: ["DescentStorage"]),
         .testTarget(name: "DescentJobsTests", dependencies: ["DescentJobs"]),
-        .testTarget(name: "DescentServiceTests", dependencies: ["DescentService", "DescentHTTP", "DescentLog"]),
+        .testTarget(
+            name: "DescentServiceTests", dependencies: ["DescentService", "DescentHTTP", "DescentLog"],
+            exclude: ["Fixtures"]),
     ]
 )
