@@ -119,15 +119,22 @@ package final class HTTPServer: Sendable {
                 logger.warning("shutdown timeout: closing connections", ["connections": .int(remaining.count)])
                 for connection in remaining { connection.queue.async { connection.close() } }
             }
-            controlQueue.asyncAfter(deadline: .now() + 0.2) { self.finishShutdown() }
+            controlQueue.asyncAfter(deadline: .now() + 0.2) { self.finishShutdown(force: true) }
         }
         finishShutdownIfIdle()
     }
 
     // MARK: Connection registry (called by Listener and Connection)
 
-    func register(_ connection: Connection) {
-        connections.withLock { $0[ObjectIdentifier(connection)] = connection }
+    /// Adds a new connection; false once the shutdown is over (the caller then closes it). The state lock is
+    /// held across the insertion, and `finishShutdown` checks for connections under the same lock, so a
+    /// connection is either drained by the shutdown or refused — never left open after its completion.
+    func register(_ connection: Connection) -> Bool {
+        state.withLock { state in
+            if case .stopped = state { return false }
+            connections.withLock { $0[ObjectIdentifier(connection)] = connection }
+            return true
+        }
     }
 
     func unregister(_ connection: Connection) {
@@ -137,12 +144,14 @@ package final class HTTPServer: Sendable {
 
     private func finishShutdownIfIdle() {
         guard isDraining, connectionCount == 0 else { return }
-        finishShutdown()
+        finishShutdown(force: false)
     }
 
-    private func finishShutdown() {
+    /// Ends the drain: when no connection is left, or (`force`) when the shutdown timeout has closed them.
+    private func finishShutdown(force: Bool) {
         let completions: [@Sendable () -> Void] = state.withLock { state in
             guard case .draining(let completions) = state else { return [] }
+            if !force && connections.withLock({ !$0.isEmpty }) { return [] }
             state = .stopped
             return completions
         }

@@ -42,6 +42,9 @@ final class Listener: @unchecked Sendable {
     private func acceptPending() {
         // A bounded batch per event, so one busy listener cannot starve the queue's other work.
         for _ in 0..<64 {
+            // `stop` cancels the source asynchronously; a batch already running must not accept past it, or a
+            // connection could arrive after the shutdown found none left and completed.
+            guard !server.isDraining else { return }
             let accepted: (Socket, SocketAddress)?
             do {
                 accepted = try socket.accept()
@@ -63,7 +66,10 @@ final class Listener: @unchecked Sendable {
             }
             nextLane = (nextLane + 1) % lanes.count
             let connection = Connection(socket: client, remote: remote, server: server, lane: lanes[nextLane])
-            server.register(connection)
+            guard server.register(connection) else {
+                client.close()
+                return
+            }
             connection.start()
         }
     }
