@@ -98,16 +98,10 @@ private struct JSONReader {
                 default:
                     throw IngestError(pointer: pointer, detail: "unknown field")
                 }
-                skipWhitespace()
-                guard let next = peek() else {
-                    throw IngestError(pointer: "", detail: "the body ends before the object is closed")
-                }
-                position += 1
-                if next == UInt8(ascii: "}") { break }
-                guard next == UInt8(ascii: ",") else {
-                    position -= 1
-                    throw IngestError(
-                        pointer: "", detail: "expected ',' or '}' after \(pointer), found \(describeValue())")
+                if try closes(
+                    "}", errorPointer: "", whenEnded: "the body ends before the object is closed", after: pointer)
+                {
+                    break
                 }
             }
         }
@@ -206,17 +200,11 @@ private struct JSONReader {
                     if written < buffer.count { buffer[written] = value }
                     written += 1
                     count += 1
-                    skipWhitespace()
-                    guard let next = peek() else {
-                        throw IngestError(pointer: rowPointer, detail: "the body ends inside the row")
-                    }
-                    position += 1
-                    if next == UInt8(ascii: "]") { break }
-                    guard next == UInt8(ascii: ",") else {
-                        position -= 1
-                        throw IngestError(
-                            pointer: rowPointer,
-                            detail: "expected ',' or ']' after value \(count - 1), found \(describeValue())")
+                    if try closes(
+                        "]", errorPointer: rowPointer, whenEnded: "the body ends inside the row",
+                        after: "value \(count - 1)")
+                    {
+                        break
                     }
                 }
             }
@@ -227,16 +215,10 @@ private struct JSONReader {
                 throw IngestError(pointer: rowPointer, detail: "row has \(count) values, the first row has \(columns)")
             }
             rows += 1
-            skipWhitespace()
-            guard let next = peek() else {
-                throw IngestError(pointer: pointer, detail: "the body ends inside the array")
-            }
-            position += 1
-            if next == UInt8(ascii: "]") { break }
-            guard next == UInt8(ascii: ",") else {
-                position -= 1
-                throw IngestError(
-                    pointer: pointer, detail: "expected ',' or ']' after row \(rows - 1), found \(describeValue())")
+            if try closes(
+                "]", errorPointer: pointer, whenEnded: "the body ends inside the array", after: "row \(rows - 1)")
+            {
+                break
             }
         }
         return (rows, columns, written)
@@ -313,19 +295,28 @@ private struct JSONReader {
         while true {
             skipWhitespace()
             values.append(try parseNumber(pointer: pointer, index: values.count))
-            skipWhitespace()
-            guard let next = peek() else {
-                throw IngestError(pointer: pointer, detail: "the body ends inside the array")
-            }
-            position += 1
-            if next == UInt8(ascii: "]") { return values }
-            guard next == UInt8(ascii: ",") else {
-                position -= 1
-                throw IngestError(
-                    pointer: pointer,
-                    detail: "expected ',' or ']' after element \(values.count - 1), found \(describeValue())")
+            if try closes(
+                "]", errorPointer: pointer, whenEnded: "the body ends inside the array",
+                after: "element \(values.count - 1)")
+            {
+                return values
             }
         }
+    }
+
+    /// After an element: skips whitespace, then consumes ',' (false: another element follows) or `closer`
+    /// (true: the container ends). Anything else is an error at `errorPointer` naming what came `after`.
+    mutating func closes(
+        _ closer: Unicode.Scalar, errorPointer: String, whenEnded endedDetail: String, after element: String
+    ) throws(IngestError) -> Bool {
+        skipWhitespace()
+        guard let next = peek() else { throw IngestError(pointer: errorPointer, detail: endedDetail) }
+        if next == UInt8(ascii: closer) || next == UInt8(ascii: ",") {
+            position += 1
+            return next == UInt8(ascii: closer)
+        }
+        throw IngestError(
+            pointer: errorPointer, detail: "expected ',' or '\(closer)' after \(element), found \(describeValue())")
     }
 
     /// `[str]`, or a pointer-named error.
@@ -347,17 +338,11 @@ private struct JSONReader {
                 throw IngestError(pointer: elementPointer, detail: "expected a string, found \(describeValue())")
             }
             values.append(try parseString(pointer: elementPointer))
-            skipWhitespace()
-            guard let next = peek() else {
-                throw IngestError(pointer: pointer, detail: "the body ends inside the array")
-            }
-            position += 1
-            if next == UInt8(ascii: "]") { return values }
-            guard next == UInt8(ascii: ",") else {
-                position -= 1
-                throw IngestError(
-                    pointer: pointer,
-                    detail: "expected ',' or ']' after element \(values.count - 1), found \(describeValue())")
+            if try closes(
+                "]", errorPointer: pointer, whenEnded: "the body ends inside the array",
+                after: "element \(values.count - 1)")
+            {
+                return values
             }
         }
     }
