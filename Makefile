@@ -15,7 +15,7 @@ export PATH := $(if $(wildcard /opt/swift/usr/bin/swift),/opt/swift/usr/bin:,)$(
 PORT ?= 8080
 ARGS ?=
 
-.PHONY: run build deps test lint docker-check bench bench-math clean
+.PHONY: run build deps test lint docker-check bench bench-math fuzz clean
 
 deps:
 	scripts/install-deps.sh
@@ -46,6 +46,10 @@ bench: build
 
 bench-math: deps
 	bench/math.sh
+
+# libFuzzer over the HTTP/1.1 parser for FUZZ_SECONDS (default 60); not part of `make test` yet (issue 8).
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	rm -rf .build

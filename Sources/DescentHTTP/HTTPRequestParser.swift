@@ -187,12 +187,14 @@ package struct HTTPRequestParser: Sendable {
             return length > limit ? (start..<index, index, true) : nil
         }
         scanned = 0
+        let endsWithCR = index > start && buffer[index - 1] == UInt8(ascii: "\r")
+        // Length first, as for a partial line: an over-long line is "too long" however its bytes arrived,
+        // even when it also ends badly (found by the fuzzer: the error depended on where the input was split).
+        if (endsWithCR ? index - 1 : index) - start > limit { return (start..<index, index + 1, true) }
         // RFC 9112 §2.2 lets a recipient accept a bare LF; we do not, because a peer that does otherwise
         // would see different message boundaries.
-        guard index > start && buffer[index - 1] == UInt8(ascii: "\r") else {
-            throw .badRequest("line ends with a bare LF; lines must end with CRLF")
-        }
-        return (start..<(index - 1), index + 1, index - 1 - start > limit)
+        guard endsWithCR else { throw .badRequest("line ends with a bare LF; lines must end with CRLF") }
+        return (start..<(index - 1), index + 1, false)
     }
 
     private static func requestLineOverflow(_ bytes: ArraySlice<UInt8>, limit: Int) -> HTTPParseError {
