@@ -126,12 +126,13 @@ package final class HTTPServer: Sendable {
 
     // MARK: Connection registry (called by Listener and Connection)
 
-    /// Adds a new connection; false once the shutdown is over (the caller then closes it). The state lock is
-    /// held across the insertion, and `finishShutdown` checks for connections under the same lock, so a
-    /// connection is either drained by the shutdown or refused — never left open after its completion.
+    /// Adds a new connection; false once a shutdown has begun (the caller then closes it: the listener is
+    /// closing anyway). The state lock is held across the insertion, and `finishShutdown` checks for
+    /// connections under the same lock, so a connection is either there when the drain begins, and drained,
+    /// or refused — never accepted into a drain that might already be over.
     func register(_ connection: Connection) -> Bool {
         state.withLock { state in
-            if case .stopped = state { return false }
+            guard case .running = state else { return false }
             connections.withLock { $0[ObjectIdentifier(connection)] = connection }
             return true
         }
