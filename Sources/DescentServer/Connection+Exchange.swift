@@ -170,6 +170,11 @@ extension Connection {
     /// Shutdown: close now if idle, otherwise finish the exchange in flight and close after it.
     func beginDraining() {
         draining = true
+        // The shutdown can reach a connection before its own `start` has run (it was registered, and the
+        // drain's request was queued ahead of the start's): `start` drains it then, once it is set up — acting
+        // now would let `start` overwrite whatever the drain began (found as a drain stuck on a lingering
+        // connection whose deadline `start` had reset).
+        guard token != nil else { return }
         switch phase {
         case .awaitingRequest:
             // A request may have arrived that the lane has not read yet: closing now would reset it. Read

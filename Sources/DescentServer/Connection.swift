@@ -45,7 +45,7 @@ final class Connection: @unchecked Sendable {
     var peerClosedInput = false
 
     /// The lane's token for this connection, once it is a member.
-    private var token: UInt64?
+    private(set) var token: UInt64?
     private var readSuspended = false
     private var writeArmed = false
 
@@ -64,7 +64,6 @@ final class Connection: @unchecked Sendable {
 
     func start() {
         queue.async { [self] in
-            // A shutdown that began between `register` and now may already have closed this connection.
             guard phase != .closed else { return }
             do {
                 token = try lane.add(self)
