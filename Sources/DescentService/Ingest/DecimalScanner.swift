@@ -41,6 +41,17 @@ enum DecimalScanner {
         var significant = 0
         var overflow = false
         var exponent = 0
+        /// Adds one digit to the mantissa, skipping leading zeros; past 19 significant digits it only notes
+        /// the overflow (the caller then takes the exact slow path).
+        func accumulate(_ digit: UInt8) {
+            guard mantissa != 0 || digit != 0 else { return }
+            if significant < 19 {
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                significant += 1
+            } else {
+                overflow = true
+            }
+        }
 
         // Integer part.
         let integerStart = index
@@ -50,14 +61,7 @@ enum DecimalScanner {
             while index < count {
                 let digit = bytes[index] &- UInt8(ascii: "0")
                 guard digit < 10 else { break }
-                if mantissa != 0 || digit != 0 {
-                    if significant < 19 {
-                        mantissa = mantissa &* 10 &+ UInt64(digit)
-                        significant += 1
-                    } else {
-                        overflow = true
-                    }
-                }
+                accumulate(digit)
                 index += 1
             }
         }
@@ -71,14 +75,7 @@ enum DecimalScanner {
             while probe < count {
                 let digit = bytes[probe] &- UInt8(ascii: "0")
                 guard digit < 10 else { break }
-                if mantissa != 0 || digit != 0 {
-                    if significant < 19 {
-                        mantissa = mantissa &* 10 &+ UInt64(digit)
-                        significant += 1
-                    } else {
-                        overflow = true
-                    }
-                }
+                accumulate(digit)
                 exponent -= 1
                 probe += 1
             }
