@@ -16,6 +16,8 @@ let package = Package(
             name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // The layers, bottom up.
         .target(name: "DescentLog"),
@@ -27,13 +29,15 @@ let package = Package(
         .target(
             name: "DescentServer",
             dependencies: ["DescentLog", "DescentPOSIX", "DescentHTTP", "DescentHTTP2"]),
-        .target(name: "DescentStorage", dependencies: ["CSQLite"]),
-        .target(name: "DescentJobs", dependencies: ["DescentLog", "DescentMath", "DescentStorage"]),
+        .target(name: "DescentJSON"),
+        .target(name: "DescentStorage", dependencies: ["CSQLite", "CCrypto"]),
+        .target(
+            name: "DescentJobs", dependencies: ["DescentLog", "DescentMath", "DescentStorage", "DescentJSON"]),
         .target(
             name: "DescentService",
             dependencies: [
                 "DescentLog", "DescentPOSIX", "DescentHTTP", "DescentServer", "DescentJobs", "DescentStorage",
-                "DescentHTTP2", "DescentMath",
+                "DescentHTTP2", "DescentMath", "DescentJSON",
             ],
             resources: [.embedInCode("openapi.yaml")]),
         .executableTarget(name: "descent", dependencies: ["DescentService"]),
@@ -48,7 +52,8 @@ let package = Package(
         .testTarget(name: "DescentHTTP2Tests", dependencies: ["DescentHTTP2"]),
         .testTarget(name: "DescentServerTests", dependencies: ["DescentServer", "DescentPOSIX", "DescentHTTP"]),
         .testTarget(name: "DescentStorageTests", dependencies: ["DescentStorage"]),
-        .testTarget(name: "DescentJobsTests", dependencies: ["DescentJobs"]),
+        .testTarget(name: "DescentJSONTests", dependencies: ["DescentJSON"]),
+        .testTarget(name: "DescentJobsTests", dependencies: ["DescentJobs", "DescentJSON", "DescentMath"]),
         .testTarget(
             name: "DescentServiceTests", dependencies: ["DescentService", "DescentHTTP", "DescentLog"],
             exclude: ["Fixtures"]),

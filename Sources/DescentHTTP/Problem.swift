@@ -26,12 +26,16 @@ package struct Problem: Error, Sendable, Equatable, Encodable {
         self.headers = headers
     }
 
+    /// One thing wrong with the request: where (a JSON Pointer into a JSON body, or a 1-based line of a CSV
+    /// body) and what.
     package struct FieldError: Sendable, Equatable, Encodable {
-        package var pointer: String
+        package var pointer: String?
+        package var line: Int?
         package var detail: String
 
-        package init(pointer: String, detail: String) {
+        package init(pointer: String? = nil, line: Int? = nil, detail: String) {
             self.pointer = pointer
+            self.line = line
             self.detail = detail
         }
     }

@@ -5,6 +5,7 @@ package struct Router: Sendable {
     package typealias Handler = @Sendable (HTTPRequest, Responder) -> Void
 
     private struct Route: Sendable {
+        var pattern: String
         var method: HTTPMethod
         var segments: [Segment]
         var handler: Handler
@@ -16,7 +17,7 @@ package struct Router: Sendable {
     }
 
     package enum Match {
-        case found(Handler, parameters: [String: String])
+        case found(Handler, parameters: [String: String], pattern: String)
         case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
     }
@@ -31,7 +32,7 @@ package struct Router: Sendable {
                 ? Segment.parameter(String(part.dropFirst().dropLast())) : Segment.literal(part)
         }
         precondition(pattern.hasPrefix("/"), "route pattern \(pattern) must start with /")
-        routes.append(Route(method: method, segments: Array(segments), handler: handler))
+        routes.append(Route(pattern: pattern, method: method, segments: Array(segments), handler: handler))
     }
 
     /// Adds a handler that answers at once, from the connection's queue.
@@ -45,7 +46,7 @@ package struct Router: Sendable {
     /// route with a 404 problem, and one that matches with another method with a 405 problem and `Allow`.
     package func handle(_ request: HTTPRequest, _ responder: Responder) {
         switch match(request.method, path: request.path) {
-        case .found(let handler, let parameters):
+        case .found(let handler, let parameters, _):
             var request = request
             request.pathParameters = parameters
             handler(request, responder)
@@ -58,13 +59,19 @@ package struct Router: Sendable {
         }
     }
 
+    /// The pattern of the route `request` goes to (for metrics labels), or nil for a 404 or 405.
+    package func pattern(for request: HTTPRequest) -> String? {
+        if case .found(_, _, let pattern) = match(request.method, path: request.path) { return pattern }
+        return nil
+    }
+
     /// HEAD is answered by the GET route (the server drops the body), as RFC 9110 §9.3.2 asks.
     package func match(_ method: HTTPMethod, path: Substring) -> Match {
         var allowed: [HTTPMethod] = []
         for route in routes {
             guard let parameters = Self.bind(route.segments, to: path) else { continue }
             if route.method == method || (method == .HEAD && route.method == .GET) {
-                return .found(route.handler, parameters: parameters)
+                return .found(route.handler, parameters: parameters, pattern: route.pattern)
             }
             allowed.append(route.method)
             if route.method == .GET { allowed.append(.HEAD) }

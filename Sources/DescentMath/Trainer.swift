@@ -10,7 +10,7 @@ package final class Trainer {
     package let model: Model
     package let configuration: TrainingConfiguration
     let objective: Objective
-    let split: TrainValidationSplit
+    package let split: TrainValidationSplit
     var random: RandomSource
     var theta: [Double]
     var gradient: [Double]

@@ -1,5 +1,7 @@
 import DescentHTTP
+import DescentJobs
 import DescentLog
+import DescentPOSIX
 import DescentServer
 import Foundation
 import Synchronization
@@ -10,14 +12,27 @@ package final class Application: Sendable {
     let logger: Logger
     private let router: Router
     private let readiness: Readiness
+    private let requestMetrics = RequestMetrics()
     private let serverBox = Mutex<HTTPServer?>(nil)
 
     package init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         readiness = Readiness(dataDirectory: configuration.dataDirectory)
+        let jobMetrics = JobMetrics()
+        let context = ServiceContext(
+            catalog: Catalog(),
+            scheduler: JobScheduler(
+                workers: configuration.workers, maxQueue: configuration.maxQueue,
+                cores: ProcessInfo.processInfo.activeProcessorCount, metrics: jobMetrics, logger: logger),
+            jobMetrics: jobMetrics, streams: StreamRegistry(), logger: logger, version: Configuration.version)
         var router = Router()
         Self.addServiceRoutes(to: &router, readiness: readiness)
+        MetricsRoute.add(to: &router, context, requests: requestMetrics)
+        DatasetRoutes.add(to: &router, context)
+        JobRoutes.add(to: &router, context)
+        JobDataRoutes.add(to: &router, context)
+        PredictRoute.add(to: &router, context)
         self.router = router
     }
 
@@ -46,9 +61,19 @@ package final class Application: Sendable {
         server.shutdown(completion: completion)
     }
 
-    /// Routes a request; 404 and 405 are answered as problems by the router.
+    /// Routes a request (404 and 405 are answered as problems by the router), counting it for `/metrics`.
     func handle(_ request: HTTPRequest, _ responder: Responder) {
-        router.handle(request, responder)
+        let started = MonotonicClock.now()
+        let route = router.pattern(for: request) ?? "unmatched"
+        let method = request.method.rawValue
+        let metrics = requestMetrics
+        router.handle(
+            request,
+            Responder { response in
+                let seconds = Double(MonotonicClock.now() - started) / 1e9
+                metrics.record(route: route, method: method, status: response.status.code, seconds: seconds)
+                responder.respond(response)
+            })
     }
 
     private func prepareDataDirectory() throws {

@@ -26,7 +26,7 @@ extension Router {
 
     func route(_ method: HTTPMethod, _ path: String) -> Routed {
         switch match(method, path: Substring(path)) {
-        case .found(let handler, let parameters):
+        case .found(let handler, let parameters, _):
             let answer = Mutex<HTTPResponse?>(nil)
             let request = HTTPRequest(head: HTTPRequestHead(method: method, target: path))
             handler(request, Responder { response in answer.withLock { $0 = response } })
@@ -167,7 +167,7 @@ struct RouterTests {
             let line = "\(request.method.rawValue) \(request.path)"
             return HTTPResponse(contentType: "text/plain", body: Array(line.utf8) + request.body)
         }
-        guard case .found(let handler, _) = router.match(.POST, path: "/echo") else {
+        guard case .found(let handler, _, _) = router.match(.POST, path: "/echo") else {
             Issue.record("no route for POST /echo")
             return
         }

@@ -1,3 +1,4 @@
+import DescentJSON
 import DescentMath
 
 /// Parses a JSON dataset body, `{"name"?: str, "features": [[number]], "targets": [number],
@@ -259,9 +260,4 @@ struct JSONReader {
         return nil
     }
 
-}
-
-/// A JSON Pointer reference token (RFC 6901): "~" as "~0", "/" as "~1".
-func escapePointerToken(_ token: String) -> String {
-    token.replacing("~", with: "~0").replacing("/", with: "~1")
 }

@@ -1,0 +1,165 @@
+import DescentMath
+import Foundation
+import Synchronization
+
+/// The datasets and jobs the service knows, in memory (issue 4 allows it; the durability issue moves them to
+/// SQLite). Listings are newest first and paginate by an opaque cursor: the creation sequence number of the
+/// last item returned, so a page boundary stays put when items before it are deleted.
+package final class Catalog: Sendable {
+    private let state = Mutex(State())
+
+    private struct State {
+        var datasets: [String: DatasetRecord] = [:]
+        var datasetOrder: [String] = []
+        var datasetByContent: [String: String] = [:]
+        var jobs: [String: Job] = [:]
+        var jobOrder: [String] = []
+        /// Idempotency-Key → (the request body's hash, the job it made).
+        var idempotency: [String: (bodyHash: String, jobID: String)] = [:]
+        var sequence = 0
+    }
+
+    package init() {}
+
+    // MARK: Datasets
+
+    /// Adds `record`, or returns the dataset already stored with the same content key (and false).
+    package func addDataset(_ record: DatasetRecord) -> (record: DatasetRecord, created: Bool) {
+        state.withLock { state in
+            if let id = state.datasetByContent[record.contentKey], let existing = state.datasets[id] {
+                return (existing, false)
+            }
+            var record = record
+            state.sequence += 1
+            record.sequence = state.sequence
+            state.datasets[record.id] = record
+            state.datasetOrder.append(record.id)
+            state.datasetByContent[record.contentKey] = record.id
+            return (record, true)
+        }
+    }
+
+    package func dataset(_ id: String) -> DatasetRecord? { state.withLock { $0.datasets[id] } }
+
+    package var datasetCount: Int { state.withLock { $0.datasets.count } }
+
+    package enum DeleteOutcome: Equatable, Sendable {
+        case deleted
+        case notFound
+        /// Datasets: a queued or running job uses it. Jobs: the job has not finished.
+        case inUse(String)
+    }
+
+    package func deleteDataset(_ id: String) -> DeleteOutcome {
+        state.withLock { state in
+            guard let record = state.datasets[id] else { return .notFound }
+            if let user = state.jobs.values.first(where: { $0.dataset.id == id && !$0.status.isFinished }) {
+                return .inUse(user.id)
+            }
+            state.datasets[id] = nil
+            state.datasetByContent[record.contentKey] = nil
+            state.datasetOrder.removeAll { $0 == id }
+            return .deleted
+        }
+    }
+
+    package func datasets(limit: Int, before cursor: Int?) -> (items: [DatasetRecord], next: Int?) {
+        state.withLock { state in
+            page(state.datasetOrder, limit: limit, before: cursor) { state.datasets[$0].map { ($0, $0.sequence) } }
+        }
+    }
+
+    // MARK: Jobs
+
+    package func nextSequence() -> Int {
+        state.withLock { state in
+            state.sequence += 1
+            return state.sequence
+        }
+    }
+
+    package func addJob(_ job: Job, idempotencyKey: String? = nil, bodyHash: String = "") {
+        state.withLock { state in
+            state.jobs[job.id] = job
+            state.jobOrder.append(job.id)
+            if let idempotencyKey { state.idempotency[idempotencyKey] = (bodyHash, job.id) }
+        }
+    }
+
+    /// Takes a job back out (its submission was refused after all, e.g. the queue was full).
+    package func removeJob(_ job: Job, idempotencyKey: String?) {
+        state.withLock { state in
+            state.jobs[job.id] = nil
+            state.jobOrder.removeAll { $0 == job.id }
+            if let idempotencyKey, state.idempotency[idempotencyKey]?.jobID == job.id {
+                state.idempotency[idempotencyKey] = nil
+            }
+        }
+    }
+
+    package enum IdempotentLookup {
+        case none
+        case replay(Job)
+        /// The key was used with another body.
+        case conflict(jobID: String)
+    }
+
+    package func lookup(idempotencyKey: String, bodyHash: String) -> IdempotentLookup {
+        state.withLock { state in
+            guard let entry = state.idempotency[idempotencyKey] else { return .none }
+            guard entry.bodyHash == bodyHash else { return .conflict(jobID: entry.jobID) }
+            guard let job = state.jobs[entry.jobID] else { return .none }
+            return .replay(job)
+        }
+    }
+
+    package func job(_ id: String) -> Job? { state.withLock { $0.jobs[id] } }
+
+    package func deleteJob(_ id: String) -> DeleteOutcome {
+        state.withLock { state in
+            guard let job = state.jobs[id] else { return .notFound }
+            guard job.status.isFinished else { return .inUse(job.id) }
+            state.jobs[id] = nil
+            state.jobOrder.removeAll { $0 == id }
+            state.idempotency = state.idempotency.filter { $0.value.jobID != id }
+            return .deleted
+        }
+    }
+
+    package func jobs(
+        status: JobStatus?, datasetID: String?, limit: Int, before cursor: Int?
+    ) -> (items: [Job], next: Int?) {
+        state.withLock { state in
+            page(state.jobOrder, limit: limit, before: cursor) { id in
+                guard let job = state.jobs[id] else { return nil }
+                if let status, job.status != status { return nil }
+                if let datasetID, job.dataset.id != datasetID { return nil }
+                return (job, job.sequence)
+            }
+        }
+    }
+
+    /// Jobs by status, for `/metrics`.
+    package var jobCounts: [JobStatus: Int] {
+        let jobs = state.withLock { Array($0.jobs.values) }
+        var counts: [JobStatus: Int] = [:]
+        for job in jobs { counts[job.status, default: 0] += 1 }
+        return counts
+    }
+
+    /// Newest first: walks `order` (oldest first) from the end, from just before the cursor's item.
+    private func page<Item>(
+        _ order: [String], limit: Int, before cursor: Int?, _ resolve: (String) -> (Item, Int)?
+    ) -> (items: [Item], next: Int?) {
+        var items: [Item] = []
+        var lastSequence: Int?
+        for id in order.reversed() {
+            guard let (item, sequence) = resolve(id) else { continue }
+            if let cursor, sequence >= cursor { continue }
+            if items.count == limit { return (items, lastSequence) }
+            items.append(item)
+            lastSequence = sequence
+        }
+        return (items, nil)
+    }
+}

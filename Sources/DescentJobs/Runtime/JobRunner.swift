@@ -1,0 +1,87 @@
+import DescentLog
+import DescentMath
+import Foundation
+
+/// Runs one job on the calling (worker) thread: builds the model, trains, computes the closed-form reference
+/// where there is one, and records the outcome on the job.
+enum JobRunner {
+    static func run(_ job: Job, parallelism: Int, metrics: JobMetrics, logger: Logger) {
+        guard job.start(at: Date()) else { return }
+        let spec = job.spec
+        let trainer: Trainer
+        do throws(SpecError) {
+            let (model, configuration) = try spec.training(on: job.dataset.dataset, parallelism: parallelism)
+            do throws(TrainingError) {
+                trainer = try Trainer(model: model, configuration: configuration)
+            } catch {
+                switch error {
+                case .invalid(let detail): throw SpecError(pointer: "", detail: detail)
+                }
+            }
+        } catch {
+            let detail = error.fields.map { "\($0.pointer): \($0.detail)" }.joined(separator: "; ")
+            job.finish(.failed, outcome: nil, failure: .unprocessable(detail), at: Date())
+            metrics.jobFinished(.failed, iterations: 0)
+            return
+        }
+        var reported = 0
+        let result = trainer.run(
+            progress: { event in
+                job.record(event)
+                metrics.iterationsDone(event.iteration - reported)
+                reported = event.iteration
+            },
+            isCancelled: { job.isCancelRequested })
+        let model = trainer.model
+        var outcome = JobOutcome(
+            weights: result.weights, intercepts: result.intercepts, loss: result.loss, iterations: result.iterations,
+            converged: result.converged, stopReason: result.stopReason, validationLoss: result.validationLoss,
+            lipschitz: result.lipschitz, reference: nil,
+            trajectory: result.snapshots.map { snapshot in
+                let (weights, intercepts) = model.originalUnits(snapshot.parameters)
+                return .init(iteration: snapshot.iteration, weights: weights, intercepts: intercepts)
+            })
+        outcome.reference = reference(for: trainer, outcome: outcome)
+        metrics.iterationsDone(max(0, result.iterations - reported))
+        let status: JobStatus
+        var failure: JobFailure?
+        switch result.stopReason {
+        case .cancelled: status = .cancelled
+        case .diverged:
+            status = .failed
+            failure = .unprocessable(result.detail ?? "the loss diverged; try a smaller learning rate or \"auto\"")
+        default: status = .succeeded
+        }
+        job.finish(status, outcome: outcome, failure: failure, at: Date())
+        metrics.jobFinished(status, iterations: result.iterations)
+        logger.info(
+            "job finished",
+            [
+                "job": .string(job.id), "status": .string(status.rawValue),
+                "iterations": .int(result.iterations), "stop_reason": .string(result.stopReason.rawValue),
+            ])
+    }
+
+    /// For linear least squares (l1 = 0, where the optimum has a closed form): the loss at the exact optimum
+    /// over the same training rows, and the distance of the run's (w, b) from it in original units.
+    private static func reference(for trainer: Trainer, outcome: JobOutcome) -> JobOutcome.Reference? {
+        let model = trainer.model
+        guard model.output == .scalar(.squared), model.l1 == 0 else { return nil }
+        guard
+            let solution = try? LeastSquares.solve(
+                model.dataset, rows: trainer.split.training, fitIntercept: model.fitIntercept, l2: model.l2,
+                standardization: model.standardization)
+        else { return nil }
+        var weights = solution.weights
+        var intercept = solution.intercept
+        if let standardization = model.standardization {
+            (weights, intercept) = standardization.originalUnits(weights: weights, intercept: intercept)
+        }
+        var squares = (outcome.intercepts[0] - intercept) * (outcome.intercepts[0] - intercept)
+        for (index, weight) in weights.enumerated() {
+            let difference = outcome.weights[0][index] - weight
+            squares += difference * difference
+        }
+        return .init(loss: solution.objective, weightsDistance: squares.squareRoot())
+    }
+}

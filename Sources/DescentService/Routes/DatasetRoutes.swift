@@ -1,0 +1,120 @@
+import DescentHTTP
+import DescentJSON
+import DescentJobs
+import DescentMath
+import DescentStorage
+import Dispatch
+import Foundation
+
+/// `/v1/datasets` (API.md, "Datasets").
+enum DatasetRoutes {
+    static func add(to router: inout Router, _ context: ServiceContext) {
+        router.add(.POST, "/v1/datasets") { request, responder in
+            // Parsing a large body takes a while: off the connection's queue, which serves other clients too.
+            DispatchQueue.global().async { responder.respond(upload(request, context)) }
+        }
+        router.add(.GET, "/v1/datasets") { request, responder in responder.respond(list(request, context)) }
+        router.add(.GET, "/v1/datasets/{id}") { request, responder in
+            let id = request.pathParameters["id"] ?? ""
+            guard let record = context.catalog.dataset(id) else {
+                return responder.respond(Responses.notFound("dataset", id))
+            }
+            responder.respond(Responses.json(record.json))
+        }
+        router.add(.DELETE, "/v1/datasets/{id}") { request, responder in
+            let id = request.pathParameters["id"] ?? ""
+            switch context.catalog.deleteDataset(id) {
+            case .deleted: responder.respond(HTTPResponse(status: .noContent))
+            case .notFound: responder.respond(Responses.notFound("dataset", id))
+            case .inUse(let job):
+                responder.respond(
+                    Problem(.conflict, detail: "The dataset \(id) is used by job \(job), which has not finished.")
+                        .response())
+            }
+        }
+    }
+
+    private static func list(_ request: HTTPRequest, _ context: ServiceContext) -> HTTPResponse {
+        if let refusal = request.rejectUnknownParameters(["limit", "cursor"]) { return refusal }
+        switch Responses.page(request) {
+        case .failure(let error): return error.response
+        case .success(let (limit, cursor)):
+            let (items, next) = context.catalog.datasets(limit: limit, before: cursor)
+            return Responses.list(items.map(\.json), next: next)
+        }
+    }
+
+    private static func upload(_ request: HTTPRequest, _ context: ServiceContext) -> HTTPResponse {
+        let format = Responses.mediaType(request)
+        let known: [String]
+        switch format {
+        case "application/json": known = []
+        case "text/csv": known = ["name", "target", "weight"]
+        case "application/x-npy": known = ["name", "target_index"]
+        default:
+            return Problem(
+                .unsupportedMediaType,
+                detail: "Upload a dataset as application/json, text/csv or application/x-npy, not "
+                    + (format.map { "\($0)" } ?? "a body without Content-Type") + "."
+            ).response()
+        }
+        if let refusal = request.rejectUnknownParameters(known) { return refusal }
+        var name = request.queryParameter("name")
+        let dataset: Dataset
+        do throws(IngestError) {
+            switch format {
+            case "application/json":
+                (name, dataset) = try JSONDatasetParser.parse(request.body)
+            case "text/csv":
+                dataset = try CSVDatasetParser.parse(
+                    request.body, targetColumn: request.queryParameter("target"),
+                    weightColumn: request.queryParameter("weight"))
+            default:
+                var targetIndex: Int?
+                if let text = request.queryParameter("target_index") {
+                    guard let value = Int(text), value >= 0 else {
+                        return Responses.badParameter("target_index", "must be a column index ≥ 0")
+                    }
+                    targetIndex = value
+                }
+                dataset = try NPYDatasetParser.parse(request.body, targetIndex: targetIndex)
+            }
+        } catch {
+            return ingestProblem(error)
+        }
+        let sha256 = SHA256.hex(request.body)
+        let contentKey =
+            ([format ?? "", sha256]
+            + request.queryParameterNames.sorted().map { name in
+                "\(name)=\(request.queryParameter(name) ?? "")"
+            }).joined(separator: "\n") + "\nname=\(name ?? "")"
+        return store(
+            DatasetRecord(
+                id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name, dataset: dataset,
+                createdAt: Date(), bytes: request.body.count, sha256: sha256, contentKey: contentKey),
+            context)
+    }
+
+    /// 201 for a new dataset, 200 with the stored one when the same content was uploaded before.
+    static func store(_ record: DatasetRecord, _ context: ServiceContext) -> HTTPResponse {
+        let (stored, created) = context.catalog.addDataset(record)
+        guard created else { return Responses.json(stored.json) }
+        return Responses.json(stored.json, status: .created, headers: [("Location", "/v1/datasets/\(stored.id)")])
+    }
+
+    /// A 400 that says where the body is wrong: a pointer (JSON), a line (CSV), or the header (.npy).
+    static func ingestProblem(_ error: IngestError, pointerPrefix: String = "") -> HTTPResponse {
+        var detail = error.detail
+        var field: Problem.FieldError?
+        if let pointer = error.pointer {
+            field = .init(pointer: pointerPrefix + pointer, detail: error.detail)
+            detail = "\(pointerPrefix + pointer): \(error.detail)"
+        } else if let line = error.line {
+            field = .init(line: line, detail: error.detail)
+            if !detail.contains("line \(line)") { detail = "line \(line): \(detail)" }
+        }
+        return Problem(
+            .badRequest, detail: "The dataset cannot be read: \(detail)", errors: field.map { [$0] }
+        ).response()
+    }
+}

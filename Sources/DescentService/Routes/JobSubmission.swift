@@ -1,0 +1,127 @@
+import DescentHTTP
+import DescentJSON
+import DescentJobs
+import DescentMath
+import DescentStorage
+import Foundation
+
+/// `POST /v1/jobs`: read the body, resolve the dataset (by id or inline), check the spec against it, queue.
+enum JobSubmission {
+    static func submit(_ request: HTTPRequest, _ context: ServiceContext) -> HTTPResponse {
+        if let type = Responses.mediaType(request), type != "application/json" {
+            return Problem(
+                .unsupportedMediaType,
+                detail:
+                    "Submit a job as application/json, not \(type) (with curl: -H 'Content-Type: application/json')."
+            ).response()
+        }
+        if let refusal = request.rejectUnknownParameters([]) { return refusal }
+        let body: JSONObject
+        switch Responses.jsonObject(request.body) {
+        case .failure(let error): return error.response
+        case .success(let object): body = object
+        }
+        let key = request.headers["Idempotency-Key"]
+        let bodyHash = SHA256.hex(request.body)
+        if let key {
+            guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                return Problem(.badRequest, detail: "Idempotency-Key must be 1 to 255 visible ASCII characters.")
+                    .response()
+            }
+            switch context.catalog.lookup(idempotencyKey: key, bodyHash: bodyHash) {
+            case .none: break
+            case .replay(let job): return accepted(job, replayed: true)
+            case .conflict(let jobID):
+                return Problem(
+                    .unprocessableContent,
+                    detail: "The Idempotency-Key \(key) was used for job \(jobID) with a different body; "
+                        + "use a new key for a new job."
+                ).response()
+            }
+        }
+        if body["objective"] != nil {
+            return Responses.invalid(
+                SpecError(
+                    pointer: "/objective",
+                    detail: "function minimisation (objective mode) is not supported yet; fit a dataset instead"))
+        }
+        let record: DatasetRecord
+        switch dataset(of: body, context) {
+        case .failure(let error): return error.response
+        case .success(let found): record = found
+        }
+        let spec: JobSpec
+        do throws(SpecError) {
+            spec = try JobSpec.decode(body, datasetID: record.id)
+            _ = try spec.training(on: record.dataset)
+        } catch {
+            return Responses.invalid(error)
+        }
+        let job = Job(
+            id: ResourceID.make(prefix: ResourceID.jobPrefix).rawValue, spec: spec, dataset: record,
+            createdAt: Date(), sequence: context.catalog.nextSequence(), version: context.version)
+        context.catalog.addJob(job, idempotencyKey: key, bodyHash: bodyHash)
+        guard context.scheduler.submit(job) else {
+            context.catalog.removeJob(job, idempotencyKey: key)
+            return Problem(
+                .tooManyRequests,
+                detail: "The job queue is full (\(context.scheduler.maxQueue) jobs wait); retry in a moment.",
+                headers: ["Retry-After": "1"]
+            ).response()
+        }
+        return accepted(job, replayed: false)
+    }
+
+    private static func accepted(_ job: Job, replayed: Bool) -> HTTPResponse {
+        var headers = [("Location", "/v1/jobs/\(job.id)")]
+        if replayed { headers.append(("Idempotent-Replayed", "true")) }
+        return Responses.json(job.json, status: .accepted, headers: headers)
+    }
+
+    /// The dataset named by `dataset_id`, or the inline `dataset` stored as one.
+    private static func dataset(
+        of body: JSONObject, _ context: ServiceContext
+    ) -> Result<DatasetRecord, HTTPResponseError> {
+        switch (body["dataset_id"], body["dataset"]) {
+        case (nil, nil):
+            return .failure(
+                HTTPResponseError(
+                    Responses.invalid(
+                        SpecError(pointer: "/dataset_id", detail: "required: a dataset id, or an inline \"dataset\""))))
+        case (_?, _?):
+            return .failure(
+                HTTPResponseError(
+                    Responses.invalid(
+                        SpecError(pointer: "/dataset", detail: "give either \"dataset_id\" or \"dataset\", not both"))))
+        case (let id?, nil):
+            guard case .string(let text) = id, let record = context.catalog.dataset(text) else {
+                let detail =
+                    if case .string(let text) = id { "there is no dataset \(text)" } else {
+                        "must be a dataset id string"
+                    }
+                return .failure(HTTPResponseError(Responses.invalid(SpecError(pointer: "/dataset_id", detail: detail))))
+            }
+            return .success(record)
+        case (nil, let inline?):
+            guard case .object = inline else {
+                return .failure(
+                    HTTPResponseError(
+                        Responses.invalid(
+                            SpecError(pointer: "/dataset", detail: "must be an object like a JSON dataset upload"))))
+            }
+            // The inline dataset goes through the upload's parser, so it is checked by the same rules.
+            let bytes = JSONWriter.bytes(inline)
+            do throws(IngestError) {
+                let (name, dataset) = try JSONDatasetParser.parse(bytes)
+                let sha256 = SHA256.hex(bytes)
+                let record = DatasetRecord(
+                    id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name ?? "inline",
+                    dataset: dataset, createdAt: Date(), bytes: bytes.count, sha256: sha256,
+                    contentKey: "inline\n\(sha256)")
+                return .success(context.catalog.addDataset(record).record)
+            } catch {
+                return .failure(HTTPResponseError(DatasetRoutes.ingestProblem(error, pointerPrefix: "/dataset")))
+            }
+        }
+    }
+}
