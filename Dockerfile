@@ -7,7 +7,7 @@ FROM swift:6.3-bookworm AS build
 # Headers and pkg-config files of the C libraries behind the system-library targets (Package.swift).
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libnghttp2-dev libopenblas-dev liblapacke-dev libsqlite3-dev pkg-config \
+      libnghttp2-dev libopenblas-dev liblapacke-dev libsqlite3-dev libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Manifest first, then the sources (the project has no package dependencies to resolve in between).
@@ -25,11 +25,11 @@ RUN swift build -c release --static-swift-stdlib --product descent \
 
 # ---- run --------------------------------------------------------------------------------------------
 FROM debian:bookworm-slim
-# Runtime libraries only: nghttp2, OpenBLAS (+ LAPACK) and LAPACKE, SQLite, libstdc++ (the static Swift
+# Runtime libraries only: nghttp2, OpenBLAS (+ LAPACK) and LAPACKE, SQLite, libcrypto (SHA-256), libstdc++ (the static Swift
 # runtime links it dynamically); curl for HEALTHCHECK.
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libnghttp2-14 libopenblas0-pthread liblapacke libsqlite3-0 libstdc++6 curl ca-certificates \
+      libnghttp2-14 libopenblas0-pthread liblapacke libsqlite3-0 libssl3 libstdc++6 curl ca-certificates \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 # An unprivileged user that owns the data directory (the SQLite store lives there).
 RUN groupadd --gid 10001 descent \
