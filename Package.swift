@@ -44,18 +44,27 @@ let package = Package(
         // The math benchmark of issue 3 (bench/math.sh builds it in release); not a product.
         .executableTarget(name: "descent-bench-math", dependencies: ["DescentMath"], path: "bench/math"),
 
+        // Test helpers shared by the test targets: child processes, curl, the built `descent`.
+        .target(name: "DescentTestSupport", path: "Tests/DescentTestSupport"),
+
         // One test target per module.
         .testTarget(name: "DescentLogTests", dependencies: ["DescentLog"]),
         .testTarget(name: "DescentMathTests", dependencies: ["DescentMath"], exclude: ["Fixtures"]),
         .testTarget(name: "DescentPOSIXTests", dependencies: ["DescentPOSIX"]),
         .testTarget(name: "DescentHTTPTests", dependencies: ["DescentHTTP"]),
         .testTarget(name: "DescentHTTP2Tests", dependencies: ["DescentHTTP2"]),
-        .testTarget(name: "DescentServerTests", dependencies: ["DescentServer", "DescentPOSIX", "DescentHTTP"]),
+        .testTarget(
+            name: "DescentServerTests",
+            dependencies: ["DescentServer", "DescentPOSIX", "DescentHTTP", "DescentTestSupport"]),
         .testTarget(name: "DescentStorageTests", dependencies: ["DescentStorage"]),
         .testTarget(name: "DescentJSONTests", dependencies: ["DescentJSON"]),
         .testTarget(name: "DescentJobsTests", dependencies: ["DescentJobs", "DescentJSON", "DescentMath"]),
         .testTarget(
-            name: "DescentServiceTests", dependencies: ["DescentService", "DescentHTTP", "DescentLog"],
+            name: "DescentServiceTests",
+            dependencies: [
+                "DescentService", "DescentHTTP", "DescentLog", "DescentJobs", "DescentJSON", "DescentMath",
+                "DescentTestSupport",
+            ],
             exclude: ["Fixtures"]),
     ]
 )

@@ -1,4 +1,5 @@
 import DescentHTTP
+import DescentTestSupport
 import Foundation
 import Testing
 

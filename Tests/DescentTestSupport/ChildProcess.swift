@@ -3,17 +3,17 @@ import Foundation
 import Synchronization
 
 /// What a finished child process left.
-struct ProcessResult {
-    var status: Int32
-    var stdout: Data
-    var stderr: String
-    var output: String { String(decoding: stdout, as: UTF8.self) }
+package struct ProcessResult {
+    package var status: Int32
+    package var stdout: Data
+    package var stderr: String
+    package var output: String { String(decoding: stdout, as: UTF8.self) }
 }
 
-enum ChildProcessError: Error, CustomStringConvertible {
+package enum ChildProcessError: Error, CustomStringConvertible {
     case didNotExit(command: String, seconds: Double)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .didNotExit(let command, let seconds): "\(command) did not exit within \(seconds) s; it was killed"
         }
@@ -21,8 +21,8 @@ enum ChildProcessError: Error, CustomStringConvertible {
 }
 
 /// Runs programs to completion with a time bound.
-enum ChildProcess {
-    static func run(
+package enum ChildProcess {
+    package static func run(
         _ path: String, _ arguments: [String], environment: [String: String]? = nil, timeout: Double = 30
     ) throws -> ProcessResult {
         let process = Process()
@@ -63,28 +63,28 @@ enum ChildProcess {
 }
 
 /// The real curl.
-enum Curl {
-    static let path = "/usr/bin/curl"
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
+package enum Curl {
+    package static let path = "/usr/bin/curl"
+    package static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     /// Runs `curl -sS` with `arguments`; curl's own limit keeps a stuck transfer from outliving the test.
-    static func run(_ arguments: [String]) throws -> ProcessResult {
+    package static func run(_ arguments: [String]) throws -> ProcessResult {
         try ChildProcess.run(path, ["-sS", "--max-time", "20"] + arguments, timeout: 30)
     }
 }
 
 /// A file under a fresh temporary directory, removed with it.
-final class TemporaryDirectory {
-    let url: URL
+package final class TemporaryDirectory {
+    package let url: URL
 
-    init() throws {
+    package init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("descent-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
 
-    func file(_ name: String, contents: [UInt8]) throws -> String {
+    package func file(_ name: String, contents: [UInt8]) throws -> String {
         let file = url.appendingPathComponent(name)
         try Data(contents).write(to: file)
         return file.path
@@ -92,6 +92,6 @@ final class TemporaryDirectory {
 }
 
 /// Deterministic bytes that are not all alike, so that a reordered or dropped piece changes the checksum.
-func patternBytes(_ count: Int) -> [UInt8] {
+package func patternBytes(_ count: Int) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
 }
