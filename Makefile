@@ -1,8 +1,8 @@
 # Descent — the two commands of the README, plus the tools around them.
 #   make run     install what is missing, build release, serve on :8080 (make run ARGS="--port 9000")
 #   make test    every test: unit + integration (swift test), lint, container build-and-run check
-# Other targets: build, bench (HTTP/1.1 vs nginx), bench-math (gradient kernel and SGD vs numpy/sklearn), lint,
-# docker-check, clean.
+# Other targets: build, bench (HTTP/1.1 vs nginx), bench-math (gradient kernel and SGD vs numpy/sklearn),
+# bench-service (dataset ingest vs Python/memcpy, tiny-job round trip), lint, docker-check, clean.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -15,7 +15,7 @@ export PATH := $(if $(wildcard /opt/swift/usr/bin/swift),/opt/swift/usr/bin:,)$(
 PORT ?= 8080
 ARGS ?=
 
-.PHONY: run build deps test lint docker-check bench bench-math fuzz clean
+.PHONY: run build deps test lint docker-check bench bench-math bench-service fuzz clean
 
 deps:
 	scripts/install-deps.sh
@@ -46,6 +46,9 @@ bench: build
 
 bench-math: deps
 	bench/math.sh
+
+bench-service: deps
+	bench/service.sh
 
 # libFuzzer over the HTTP/1.1 parser for FUZZ_SECONDS (default 60); not part of `make test` yet (issue 8).
 fuzz:
