@@ -88,7 +88,9 @@ final class Connection: @unchecked Sendable {
             if hangUp { close() }
             return
         }
-        let chunkSize = 16 * 1024
+        // 16 KiB reads serve small requests; a body in flight is read 256 KiB at a time (a 100 MB upload in
+        // 400 reads, not 6,400).
+        let chunkSize = phase == .readingRequest && exchange?.head != nil ? 256 * 1024 : 16 * 1024
         while true {
             let result: IOResult
             do {
@@ -141,7 +143,8 @@ final class Connection: @unchecked Sendable {
 
     private func compactInput() {
         if inputStart == input.count {
-            input.removeAll(keepingCapacity: input.capacity <= 64 * 1024)
+            // Keep a buffer up to the large read size, so a body is not read into a regrown array each time.
+            input.removeAll(keepingCapacity: input.capacity <= 512 * 1024)
             inputStart = 0
         } else if inputStart >= 64 * 1024 {
             input.removeFirst(inputStart)

@@ -78,3 +78,31 @@ package final class LineCollector: Sendable {
 
     package var lines: [String] { state.withLock { $0.lines } }
 }
+
+extension RunningDescent {
+    /// Starts `descent` on a free port of 127.0.0.1 with a fresh data directory inside `directory`, waits for its
+    /// "listening" log line (at most `seconds`), and returns it with its port.
+    package static func start(
+        in directory: TemporaryDirectory, extraArguments: [String] = [], within seconds: Double = 15
+    ) throws -> (descent: RunningDescent, port: Int) {
+        let descent = try RunningDescent(
+            arguments: [
+                "--host", "127.0.0.1", "--port", "0", "--data-dir", directory.url.appendingPathComponent("data").path,
+            ] + extraArguments)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, descent.process.isRunning {
+            if let address = descent.logLine("listening")?["address"] as? String,
+                let port = address.split(separator: ":").last.flatMap({ Int($0) })
+            {
+                return (descent, port)
+            }
+            usleep(10_000)
+        }
+        throw StartError(lines: descent.stderrLines)
+    }
+
+    package struct StartError: Error, CustomStringConvertible {
+        package let lines: [String]
+        package var description: String { "descent did not start listening: \(lines.suffix(5))" }
+    }
+}

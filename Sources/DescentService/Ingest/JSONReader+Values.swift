@@ -49,16 +49,17 @@ extension JSONReader {
     /// After an element: skips whitespace, then consumes ',' (false: another element follows) or `closer`
     /// (true: the container ends). Anything else is an error at `errorPointer` naming what came `after`.
     mutating func closes(
-        _ closer: Unicode.Scalar, errorPointer: String, whenEnded endedDetail: String, after element: String
+        _ closer: Unicode.Scalar, errorPointer: @autoclosure () -> String, whenEnded endedDetail: String,
+        after element: @autoclosure () -> String
     ) throws(IngestError) -> Bool {
         skipWhitespace()
-        guard let next = peek() else { throw IngestError(pointer: errorPointer, detail: endedDetail) }
+        guard let next = peek() else { throw IngestError(pointer: errorPointer(), detail: endedDetail) }
         if next == UInt8(ascii: closer) || next == UInt8(ascii: ",") {
             position += 1
             return next == UInt8(ascii: closer)
         }
         throw IngestError(
-            pointer: errorPointer, detail: "expected ',' or '\(closer)' after \(element), found \(describeValue())")
+            pointer: errorPointer(), detail: "expected ',' or '\(closer)' after \(element()), found \(describeValue())")
     }
 
     /// `[str]`, or a pointer-named error.

@@ -64,7 +64,9 @@ final class JobEventStream: HTTPBodyStream {
         let (events, status) = job.events(after: cursor, limit: Self.batchLimit)
         var output: [UInt8] = []
         var newStatus = lastStatus
-        if status != lastStatus, !status.isFinished {
+        // The first piece always opens with the status; later ones announce a change at once, except the
+        // final status, which follows the last progress events.
+        if lastStatus == nil || (status != lastStatus && !status.isFinished) {
             appendStatus(status, to: &output)
             newStatus = status
         }
