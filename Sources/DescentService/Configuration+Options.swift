@@ -41,11 +41,11 @@ extension Configuration {
         },
         integer(
             "--workers", "DESCENT_WORKERS", default: "number of cores",
-            "job workers (validated; the job queue that uses it is not built yet)", 1...1024
+            "jobs run at once; a job alone may use every core", 1...1024
         ) { $0.workers = $1 },
         integer(
             "--max-queue", "DESCENT_MAX_QUEUE", default: "1024",
-            "queued jobs before 429 (validated; the job queue that uses it is not built yet)", 1...1_000_000
+            "jobs that may wait for a worker; beyond it POST /v1/jobs answers 429", 1...1_000_000
         ) { $0.maxQueue = $1 },
         integer(
             "--max-body-bytes", "DESCENT_MAX_BODY_BYTES", default: "1073741824", "largest request body; larger is 413",
