@@ -1,0 +1,216 @@
+import DescentMath
+import Foundation
+import Testing
+
+@testable import DescentJobs
+
+@Suite("Catalog")
+struct CatalogTests {
+    let dataset = JobsTestData.linear(rows: 10)
+
+    private func record(_ id: String, contentKey: String? = nil) -> DatasetRecord {
+        JobsTestData.record(dataset, id: id, contentKey: contentKey)
+    }
+
+    /// Adds datasets ds_0 … ds_{count−1}, each with its own content.
+    private func catalog(datasets count: Int) -> Catalog {
+        let catalog = Catalog()
+        for index in 0..<count { _ = catalog.addDataset(record("ds_\(index)")) }
+        return catalog
+    }
+
+    // MARK: Datasets
+
+    @Test("a dataset with a content key already stored is the stored one, not a new one")
+    func datasetDedupe() {
+        let catalog = Catalog()
+        let first = catalog.addDataset(record("ds_a", contentKey: "same"))
+        #expect(first.created)
+        #expect(first.record.id == "ds_a")
+        let second = catalog.addDataset(record("ds_b", contentKey: "same"))
+        #expect(!second.created)
+        #expect(second.record.id == "ds_a")
+        #expect(second.record.sequence == first.record.sequence)
+        #expect(catalog.dataset("ds_b") == nil)
+        let other = catalog.addDataset(record("ds_c", contentKey: "other"))
+        #expect(other.created)
+        #expect(other.record.sequence > first.record.sequence)
+        #expect(catalog.datasetCount == 2)
+    }
+
+    @Test("a deleted dataset is gone, and its content can be added again as a new dataset")
+    func datasetDelete() {
+        let catalog = Catalog()
+        _ = catalog.addDataset(record("ds_a", contentKey: "content"))
+        #expect(catalog.deleteDataset("ds_a") == .deleted)
+        #expect(catalog.dataset("ds_a") == nil)
+        #expect(catalog.datasetCount == 0)
+        #expect(catalog.deleteDataset("ds_a") == .notFound)
+        #expect(catalog.deleteDataset("ds_never") == .notFound)
+        let again = catalog.addDataset(record("ds_b", contentKey: "content"))
+        #expect(again.created && again.record.id == "ds_b")
+        #expect(catalog.datasets(limit: 10, before: nil).items.map(\.id) == ["ds_b"])
+    }
+
+    @Test("a dataset used by an unfinished job cannot be deleted; once the job has finished it can")
+    func datasetInUse() throws {
+        let catalog = Catalog()
+        let stored = catalog.addDataset(record("ds_a")).record
+        let job = JobsTestData.job(
+            try JobsTestData.spec("{}"), on: stored, id: "job_1", sequence: catalog.nextSequence())
+        catalog.addJob(job)
+        #expect(catalog.deleteDataset("ds_a") == .inUse("job_1"))
+        #expect(job.requestCancel(at: Date()))
+        #expect(catalog.deleteDataset("ds_a") == .deleted)
+    }
+
+    @Test("five datasets, two per page: three pages newest first, the last without a cursor")
+    func datasetPaging() throws {
+        let catalog = catalog(datasets: 5)
+        let first = catalog.datasets(limit: 2, before: nil)
+        #expect(first.items.map(\.id) == ["ds_4", "ds_3"])
+        let firstCursor = try #require(first.next)
+        let second = catalog.datasets(limit: 2, before: firstCursor)
+        #expect(second.items.map(\.id) == ["ds_2", "ds_1"])
+        let secondCursor = try #require(second.next)
+        let third = catalog.datasets(limit: 2, before: secondCursor)
+        #expect(third.items.map(\.id) == ["ds_0"])
+        #expect(third.next == nil)
+        // A page that ends exactly at the oldest item has no cursor either.
+        #expect(catalog.datasets(limit: 5, before: nil).next == nil)
+        #expect(catalog.datasets(limit: 1000, before: nil).items.count == 5)
+    }
+
+    @Test("a cursor stays put when items before it are deleted")
+    func cursorStableAcrossDeletes() throws {
+        let catalog = catalog(datasets: 5)
+        let first = catalog.datasets(limit: 2, before: nil)
+        let cursor = try #require(first.next)
+        // Delete both items of the page already read, the one the cursor names included.
+        #expect(catalog.deleteDataset("ds_3") == .deleted)
+        #expect(catalog.deleteDataset("ds_4") == .deleted)
+        let second = catalog.datasets(limit: 2, before: cursor)
+        #expect(second.items.map(\.id) == ["ds_2", "ds_1"])
+        // A new dataset goes to the front, not into later pages.
+        _ = catalog.addDataset(record("ds_new"))
+        let again = catalog.datasets(limit: 2, before: cursor)
+        #expect(again.items.map(\.id) == ["ds_2", "ds_1"])
+        // Deleting the next item to read moves the page on to the one after it.
+        #expect(catalog.deleteDataset("ds_2") == .deleted)
+        let third = catalog.datasets(limit: 2, before: cursor)
+        #expect(third.items.map(\.id) == ["ds_1", "ds_0"])
+        #expect(third.next == nil)
+    }
+
+    @Test("an empty catalog lists nothing")
+    func emptyListing() {
+        let listing = Catalog().datasets(limit: 50, before: nil)
+        #expect(listing.items.isEmpty && listing.next == nil)
+    }
+
+    // MARK: Jobs
+
+    @Test("jobs list newest first, filtered by status and dataset, with cursors")
+    func jobPaging() throws {
+        let catalog = Catalog()
+        let a = catalog.addDataset(record("ds_a")).record
+        let b = catalog.addDataset(record("ds_b")).record
+        let spec = try JobsTestData.spec("{}")
+        var jobs: [Job] = []
+        for index in 0..<5 {
+            let job = JobsTestData.job(
+                spec, on: index.isMultiple(of: 2) ? a : b, id: "job_\(index)", sequence: catalog.nextSequence())
+            catalog.addJob(job)
+            jobs.append(job)
+        }
+        _ = jobs[1].requestCancel(at: Date())
+        _ = jobs[4].requestCancel(at: Date())
+
+        let first = catalog.jobs(status: nil, datasetID: nil, limit: 2, before: nil)
+        #expect(first.items.map(\.id) == ["job_4", "job_3"])
+        let second = catalog.jobs(status: nil, datasetID: nil, limit: 2, before: first.next)
+        #expect(second.items.map(\.id) == ["job_2", "job_1"])
+        let third = catalog.jobs(status: nil, datasetID: nil, limit: 2, before: second.next)
+        #expect(third.items.map(\.id) == ["job_0"] && third.next == nil)
+
+        #expect(
+            catalog.jobs(status: .cancelled, datasetID: nil, limit: 10, before: nil).items.map(\.id) == [
+                "job_4", "job_1",
+            ])
+        #expect(
+            catalog.jobs(status: .queued, datasetID: "ds_a", limit: 10, before: nil).items.map(\.id) == [
+                "job_2", "job_0",
+            ])
+        #expect(catalog.jobs(status: nil, datasetID: "ds_b", limit: 1, before: nil).items.map(\.id) == ["job_3"])
+        #expect(catalog.jobs(status: .succeeded, datasetID: nil, limit: 10, before: nil).items.isEmpty)
+        #expect(catalog.jobCounts == [.queued: 3, .cancelled: 2])
+    }
+
+    @Test("only a finished job can be deleted")
+    func jobDelete() throws {
+        let catalog = Catalog()
+        let stored = catalog.addDataset(record("ds_a")).record
+        let job = JobsTestData.job(
+            try JobsTestData.spec("{}"), on: stored, id: "job_1", sequence: catalog.nextSequence())
+        catalog.addJob(job)
+        #expect(catalog.deleteJob("job_1") == .inUse("job_1"))
+        _ = job.requestCancel(at: Date())
+        #expect(catalog.deleteJob("job_1") == .deleted)
+        #expect(catalog.job("job_1") == nil)
+        #expect(catalog.deleteJob("job_1") == .notFound)
+    }
+
+    // MARK: Idempotency
+
+    @Test("an idempotency key finds nothing, the same body's job, or a conflict for another body")
+    func idempotency() throws {
+        let catalog = Catalog()
+        let stored = catalog.addDataset(record("ds_a")).record
+        let job = JobsTestData.job(
+            try JobsTestData.spec("{}"), on: stored, id: "job_1", sequence: catalog.nextSequence())
+
+        guard case .none = catalog.lookup(idempotencyKey: "key-1", bodyHash: "h1") else {
+            Issue.record("an unused key should find nothing")
+            return
+        }
+        catalog.addJob(job, idempotencyKey: "key-1", bodyHash: "h1")
+        guard case .replay(let replayed) = catalog.lookup(idempotencyKey: "key-1", bodyHash: "h1") else {
+            Issue.record("the same key and body should replay the job")
+            return
+        }
+        #expect(replayed === job)
+        guard case .conflict(let jobID) = catalog.lookup(idempotencyKey: "key-1", bodyHash: "h2") else {
+            Issue.record("the same key with another body should conflict")
+            return
+        }
+        #expect(jobID == "job_1")
+        guard case .none = catalog.lookup(idempotencyKey: "key-2", bodyHash: "h1") else {
+            Issue.record("another key should find nothing")
+            return
+        }
+    }
+
+    @Test("a job taken back out, or deleted, frees its idempotency key")
+    func idempotencyReleased() throws {
+        let catalog = Catalog()
+        let stored = catalog.addDataset(record("ds_a")).record
+        let spec = try JobsTestData.spec("{}")
+        let refused = JobsTestData.job(spec, on: stored, id: "job_1", sequence: catalog.nextSequence())
+        catalog.addJob(refused, idempotencyKey: "key", bodyHash: "h")
+        catalog.removeJob(refused, idempotencyKey: "key")
+        #expect(catalog.job("job_1") == nil)
+        guard case .none = catalog.lookup(idempotencyKey: "key", bodyHash: "h") else {
+            Issue.record("a removed job's key should be free")
+            return
+        }
+
+        let finished = JobsTestData.job(spec, on: stored, id: "job_2", sequence: catalog.nextSequence())
+        catalog.addJob(finished, idempotencyKey: "key", bodyHash: "h")
+        _ = finished.requestCancel(at: Date())
+        #expect(catalog.deleteJob("job_2") == .deleted)
+        guard case .none = catalog.lookup(idempotencyKey: "key", bodyHash: "h") else {
+            Issue.record("a deleted job's key should be free")
+            return
+        }
+    }
+}
