@@ -68,6 +68,10 @@ package struct JSONParser {
     private mutating func parseObject(pointer: String, depth: Int) throws(JSONParseError) -> JSONObject {
         position += 1
         var object = JSONObject()
+        // Names seen so far, compared by their UTF-8 bytes (RFC 8259 compares names code unit by code unit;
+        // `String`'s == would call canonically equivalent spellings equal). A set, so that an object with
+        // many members costs O(n), not O(n²).
+        var names = Set<[UInt8]>()
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             position += 1
@@ -80,14 +84,16 @@ package struct JSONParser {
             }
             let key = try parseString(pointer: pointer)
             let memberPointer = pointer + "/" + escapePointerToken(key)
-            guard object[key] == nil else { throw error(memberPointer, "the member \"\(key)\" appears twice") }
+            guard names.insert(Array(key.utf8)).inserted else {
+                throw error(memberPointer, "the member \"\(key)\" appears twice")
+            }
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else {
                 throw error(memberPointer, "expected ':' after the member name, found \(describeByte())")
             }
             position += 1
             skipWhitespace()
-            object[key] = try parseValue(pointer: memberPointer, depth: depth)
+            object.appendUnchecked(key, try parseValue(pointer: memberPointer, depth: depth))
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): position += 1

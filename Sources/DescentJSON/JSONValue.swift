@@ -44,6 +44,9 @@ package struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Adds a member at the end without looking for an existing one: for the parser, which has checked.
+    mutating func appendUnchecked(_ key: String, _ value: JSONValue) { members.append((key: key, value: value)) }
+
     package var keys: [String] { members.map(\.key) }
     package var isEmpty: Bool { members.isEmpty }
 

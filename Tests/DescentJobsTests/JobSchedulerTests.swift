@@ -277,12 +277,7 @@ struct JobSchedulerTests {
     }
 
     @Test(
-        "with more workers than cores, every worker still runs a job",
-        .disabled(
-            """
-            bug: JobScheduler runs workers on DispatchQueue.global(), which on Linux runs at most one CPU-bound block \
-            per core; the extra workers' jobs wait for a running job to end
-            """))
+        "with more workers than cores, every worker still runs a job")
     func moreWorkersThanCores() throws {
         let workers = ProcessInfo.processInfo.activeProcessorCount + 1
         let (scheduler, _) = scheduler(workers: workers)
@@ -294,12 +289,7 @@ struct JobSchedulerTests {
     }
 
     @Test(
-        "running jobs leave Dispatch's global pool free for other work",
-        .disabled(
-            """
-            bug: JobScheduler's workers fill DispatchQueue.global() (one thread per core on Linux), starving the \
-            service's uploads, submissions, predictions and ?wait= timers, and Swift concurrency, until a job ends
-            """))
+        "running jobs leave Dispatch's global pool free for other work")
     func globalPoolNotStarved() throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let (scheduler, _) = scheduler(workers: cores)

@@ -6,8 +6,11 @@ import Synchronization
 /// The bounded job queue and its workers (issue 4, point 3).
 ///
 /// Jobs wait in FIFO order, at most `maxQueue` of them (`submit` refuses more, which the service answers
-/// with 429). Up to `workers` run at once, each on a thread of Dispatch's global pool: a worker is started
-/// when a job arrives and fewer than `workers` run, and it keeps taking jobs until the queue is empty.
+/// with 429). Up to `workers` run at once, each on a worker thread of its own. Not on Dispatch's global pool:
+/// on Linux it runs at most one busy block per core and adds no thread while they stay busy, so CPU-bound jobs
+/// there would starve everything else sent to it — the service's uploads, `?wait=` timers, keep-alives.
+/// Worker threads are started as jobs arrive, up to `workers`, and then stay, each waiting on a semaphore
+/// that is signalled once per queued job.
 ///
 /// Cores: a job's full-batch passes may split rows across `parallelism` threads. A job gets
 /// cores ÷ (jobs running, itself included) when it starts, so a job alone uses every core and several share
@@ -21,10 +24,15 @@ package final class JobScheduler: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
 
+    private let jobsQueued = DispatchSemaphore(value: 0)
+
     private struct State {
         var queue: [Job] = []
         var head = 0
+        /// Workers running a job now.
         var running = 0
+        /// Worker threads started (busy or waiting).
+        var threads = 0
         var queued: Int { queue.count - head }
     }
 
@@ -43,28 +51,48 @@ package final class JobScheduler: Sendable {
 
     /// Queues `job`; false when the queue is full.
     package func submit(_ job: Job) -> Bool {
-        let startWorker: Bool? = state.withLock { state in
+        let startThread: Bool? = state.withLock { state in
             guard state.queued < maxQueue else { return nil }
             state.queue.append(job)
-            guard state.running < workers else { return false }
-            state.running += 1
+            // A new thread when the waiting ones cannot take every queued job and the limit allows it.
+            guard state.threads < workers, state.threads - state.running < state.queued else { return false }
+            state.threads += 1
             return true
         }
-        guard let startWorker else { return false }
-        if startWorker { DispatchQueue.global().async { self.work() } }
+        guard let startThread else { return false }
+        if startThread {
+            // The thread keeps the scheduler alive: the service has one for its whole life.
+            let thread = Thread { [self] in work() }
+            thread.name = "descent-worker"
+            thread.start()
+        }
+        jobsQueued.signal()
         return true
     }
 
-    /// Cancels `job`: at once when it is still queued (it is then skipped), else within one iteration.
-    package func cancel(_ job: Job) { _ = job.requestCancel(at: Date()) }
-
-    /// A worker's loop: take the oldest job, run it, repeat until none is left.
-    private func work() {
-        while let (job, parallelism) = next() {
-            JobRunner.run(job, parallelism: parallelism, metrics: metrics, logger: logger)
+    /// Cancels `job`: at once when it is still queued (it then leaves the queue, freeing its place), else
+    /// within one iteration.
+    package func cancel(_ job: Job) {
+        guard job.requestCancel(at: Date()) else { return }
+        state.withLock { state in
+            if let index = state.queue[state.head...].firstIndex(where: { $0 === job }) {
+                state.queue.remove(at: index)
+            }
         }
     }
 
+    /// A worker's loop: wait for a job, run it, repeat. Every queued job signals `jobsQueued` once, so a
+    /// wake-up finds a job unless it was cancelled (and removed) meanwhile; then the worker waits again.
+    private func work() {
+        while true {
+            jobsQueued.wait()
+            guard let (job, parallelism) = next() else { continue }
+            JobRunner.run(job, parallelism: parallelism, metrics: metrics, logger: logger)
+            state.withLock { $0.running -= 1 }
+        }
+    }
+
+    /// The oldest job still queued, with the threads its passes may use: cores ÷ jobs running.
     private func next() -> (Job, Int)? {
         state.withLock { state in
             while state.head < state.queue.count {
@@ -74,11 +102,11 @@ package final class JobScheduler: Sendable {
                     state.queue.removeFirst(state.head)
                     state.head = 0
                 }
-                // A job cancelled while it waited is already finished; skip it.
+                // A job cancelled while it waited has already finished; skip it.
                 guard job.status == .queued else { continue }
+                state.running += 1
                 return (job, max(1, cores / state.running))
             }
-            state.running -= 1
             return nil
         }
     }

@@ -9,12 +9,11 @@ import DescentMath
 /// Every error carries a JSON Pointer into the body: "/features/7/2", "/targets", "/colour", or "" for the
 /// document as a whole.
 ///
-/// Memory: the features are the one big array. Before parsing them, a skim of their bytes (brackets and commas
-/// only, several times faster than parsing the numbers) counts the values, so `FeatureStorage.makeFloat64`
-/// allocates the final buffer once — with its huge-page hint — and the numbers are parsed straight into it.
-/// Growing a `[Double]` instead would realloc-copy as it grows (up to three times the final size at a
-/// doubling) or, if copied into the huge-page buffer afterwards, hold two full copies at once. The skim is
-/// exact for every valid body; an invalid one is still parsed in full, so the error names the exact place.
+/// Memory: the features are the one big array. They are parsed into chunks of 2^20 values (so growth never
+/// copies), then moved chunk by chunk into the final buffer from `FeatureStorage.makeFloat64` (with its
+/// huge-page hint), each chunk freed as soon as it is copied: the peak is one copy of the features plus one
+/// chunk (8 MiB). An earlier version skimmed the body first to count the values and parse straight into the
+/// final buffer; the skim cost a quarter of the upload's time (`make bench-service`), the copy far less.
 package enum JSONDatasetParser {
     package static func parse(_ body: [UInt8]) throws(IngestError) -> (name: String?, dataset: Dataset) {
         do {
@@ -149,35 +148,20 @@ struct JSONReader {
         guard peek() == UInt8(ascii: "[") else {
             throw IngestError(pointer: pointer, detail: "expected an array of rows, found \(describeValue())")
         }
-        // An invalid body may skim to nil or to a wrong count; the full parse below then throws at the fault.
-        let capacity = skimValueCount() ?? 0
-        var rows = 0
-        var columns = 0
-        var written = 0
-        do {
-            let storage = try FeatureStorage.makeFloat64(count: capacity) { buffer throws(IngestError) in
-                (rows, columns, written) = try parseRows(into: buffer, pointer: pointer)
-            }
-            guard written == capacity else {
-                throw IngestError(pointer: pointer, detail: "internal: skimmed \(capacity) values, parsed \(written)")
-            }
-            return (storage, rows, columns)
-        } catch let error as IngestError {
-            throw error
-        } catch {
-            throw IngestError(pointer: pointer, detail: "\(error)")
-        }
+        // Values go into fixed-size chunks as they are parsed (no skimming pre-pass over the body, no
+        // regrowth of one big array), then once into the final buffer: an extra memcpy of the features, which
+        // costs far less than reading the body twice.
+        var chunks = ValueChunks()
+        let (rows, columns) = try parseRows(into: &chunks, pointer: pointer)
+        let storage = FeatureStorage.makeFloat64(count: chunks.count) { buffer in chunks.move(into: buffer) }
+        return (storage, rows, columns)
     }
 
-    /// Parses the rows at `position` (on the '['), writing values while the buffer has room and counting them
-    /// all. Returns (rows, columns, values).
-    mutating func parseRows(
-        into buffer: UnsafeMutableBufferPointer<Double>, pointer: String
-    ) throws(IngestError) -> (Int, Int, Int) {
+    /// Parses the rows at `position` (on the '[') into `chunks`. Returns (rows, columns).
+    mutating func parseRows(into chunks: inout ValueChunks, pointer: String) throws(IngestError) -> (Int, Int) {
         position += 1  // the outer '['
         var rows = 0
         var columns = 0
-        var written = 0
         skipWhitespace()
         if peek() == UInt8(ascii: "]") {
             throw IngestError(pointer: pointer, detail: "no rows: the dataset is empty")
@@ -199,8 +183,7 @@ struct JSONReader {
                 while true {
                     skipWhitespace()
                     let value = try parseNumber(pointer: pointer, row: rows, index: count)
-                    if written < buffer.count { buffer[written] = value }
-                    written += 1
+                    chunks.append(value)
                     count += 1
                     if try closes(
                         "]", errorPointer: rowPointer, whenEnded: "the body ends inside the row",
@@ -223,41 +206,45 @@ struct JSONReader {
                 break
             }
         }
-        return (rows, columns, written)
+        return (rows, columns)
     }
 
-    /// The number of values in the `[[…]]` at `position` from its brackets and commas alone, without moving:
-    /// exact for a valid array (commas inside rows, plus one per non-empty row). For an invalid one the count
-    /// may be anything (even nil: no end), and the full parse throws at the fault.
-    func skimValueCount() -> Int? {
-        var index = position
-        var depth = 0
-        var values = 0
-        var rowHasValue = false
-        let end = bytes.count
-        while index < end {
-            let byte = bytes[index]
-            index += 1
-            // Most bytes are digits, signs, '.', 'e' or spaces (all above ','), so test those first.
-            if byte > UInt8(ascii: ",") && byte != UInt8(ascii: "[") && byte != UInt8(ascii: "]") {
-                rowHasValue = true
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: ","):
-                if depth == 2 { values += 1 }
-            case UInt8(ascii: "["):
-                depth += 1
-                rowHasValue = false
-            case UInt8(ascii: "]"):
-                if depth == 2 && rowHasValue { values += 1 }
-                depth -= 1
-                if depth == 0 { return values }
-            default:
-                continue  // whitespace, and bytes no valid array holds here
-            }
+}
+
+/// Doubles appended one at a time into chunks of a fixed size: growth never copies what is already stored.
+struct ValueChunks {
+    private static let chunkSize = 1 << 20
+    private var full: [[Double]] = []
+    private var current: [Double] = []
+
+    init() { current.reserveCapacity(1024) }
+
+    var count: Int { full.count * Self.chunkSize + current.count }
+
+    @inline(__always)
+    mutating func append(_ value: Double) {
+        if current.count == Self.chunkSize {
+            full.append(current)
+            current = []
+            current.reserveCapacity(Self.chunkSize)
         }
-        return nil
+        current.append(value)
     }
 
+    /// Copies every value, in order, into `buffer` (which holds `count`), freeing each chunk once it is copied;
+    /// leaves the chunks empty.
+    mutating func move(into buffer: UnsafeMutableBufferPointer<Double>) {
+        full.append(current)
+        current = []
+        var offset = 0
+        for index in full.indices {
+            full[index].withUnsafeBufferPointer { source in
+                _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + source.count)]).initialize(
+                    fromContentsOf: source)
+                offset += source.count
+            }
+            full[index] = []
+        }
+        full = []
+    }
 }
