@@ -25,7 +25,8 @@ package final class Application: Sendable {
             scheduler: JobScheduler(
                 workers: configuration.workers, maxQueue: configuration.maxQueue,
                 cores: ProcessInfo.processInfo.activeProcessorCount, metrics: jobMetrics, logger: logger),
-            jobMetrics: jobMetrics, streams: StreamRegistry(), logger: logger, version: Configuration.version)
+            jobMetrics: jobMetrics, streams: StreamRegistry(), logger: logger, version: Configuration.version,
+            streamKeepAliveSeconds: configuration.streamKeepAliveSeconds)
         var router = Router()
         Self.addServiceRoutes(to: &router, readiness: readiness)
         MetricsRoute.add(to: &router, context, requests: requestMetrics)

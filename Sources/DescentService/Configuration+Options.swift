@@ -80,6 +80,10 @@ extension Configuration {
             $0.server.idleTimeout = $1
         },
         seconds(
+            "--stream-keepalive", "DESCENT_STREAM_KEEPALIVE", default: "15",
+            "silence after which a progress stream sends a keep-alive comment"
+        ) { $0.streamKeepAliveSeconds = $1 },
+        seconds(
             "--shutdown-timeout", "DESCENT_SHUTDOWN_TIMEOUT", default: "10",
             "on SIGTERM/SIGINT, how long in-flight requests may finish"
         ) { $0.server.shutdownTimeout = $1 },

@@ -103,6 +103,35 @@ struct JobsEndToEndTests {
         #expect(result["stop_reason"] == .string(expected.stopReason.rawValue))
     }
 
+    @Test("an idle stream sends keep-alive comments; a cancelled job's stream ends with its result")
+    func keepAliveThenCancel() throws {
+        let directory = try TemporaryDirectory()
+        let (descent, port) = try RunningDescent.start(in: directory, extraArguments: ["--stream-keepalive", "0.3"])
+        defer { kill(descent.process.processIdentifier, SIGTERM) }
+        let base = "http://127.0.0.1:\(port)"
+        // A job that reports only at its end, far away: the stream has nothing to say but keep-alives.
+        let spec =
+            #"{"dataset": {"features": [[1], [2], [3], [4]], "targets": [2, 4, 6, 8]}, "report_every": 10000000,"#
+            + #" "stopping": {"max_iterations": 10000000, "weight_tolerance": 0, "max_seconds": 60}}"#
+        let submitted = try Curl.run(["-H", "Content-Type: application/json", "--data-binary", spec, "\(base)/v1/jobs"])
+        let jobID = try #require(try object(submitted.output)["id"].flatMap(string), "\(submitted.output)")
+        let idle = try ChildProcess.run(
+            Curl.path, ["-sS", "-N", "--max-time", "1.5", "\(base)/v1/jobs/\(jobID)/events"], timeout: 10)
+        #expect(idle.output.hasPrefix("event: status\n"), "\(idle.output)")
+        #expect(idle.output.components(separatedBy: ": keep-alive\n\n").count >= 3, "\(idle.output)")
+
+        let cancelled = try Curl.run(["-X", "POST", "-w", "\n%{http_code}", "\(base)/v1/jobs/\(jobID)/cancel"])
+        #expect(splitStatus(cancelled.output).status == 202)
+        let stream = try Curl.run(["-N", "\(base)/v1/jobs/\(jobID)/events"])
+        let events = ServerSentEvents.parse(stream.output)
+        // A finished job's stream: its status, its progress (the last iteration is always reported), the result.
+        #expect(events.first?.event == "status" && events.first?.data.contains(#""status":"cancelled""#) == true)
+        #expect(events.map(\.event).suffix(2) == ["progress", "result"], "\(stream.output)")
+        let job = try object(try #require(events.last).data)
+        #expect(job["status"] == .string("cancelled"))
+        #expect(job["result"]?.objectValue?["stop_reason"] == .string("cancelled"))
+    }
+
     // MARK: Helpers
 
     private func splitStatus(_ output: String) -> (body: String, status: Int) {

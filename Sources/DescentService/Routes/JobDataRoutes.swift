@@ -6,9 +6,6 @@ import DescentMath
 /// What a job produces besides its resource: the live event stream, the history, the trajectory
 /// (API.md, "Jobs" and "The progress stream").
 enum JobDataRoutes {
-    /// How long a stream may stay silent before it sends a keep-alive comment (API.md: every 15 s).
-    static let keepAliveSeconds = 15.0
-
     static func add(to router: inout Router, _ context: ServiceContext) {
         router.add(.GET, "/v1/jobs/{id}/events") { request, responder in responder.respond(events(request, context)) }
         router.add(.GET, "/v1/jobs/{id}/history") { request, responder in
@@ -35,7 +32,8 @@ enum JobDataRoutes {
         }
         let format = EventStreamFormat(accept: request.headers["Accept"])
         let stream = JobEventStream(
-            job: job, after: after, format: format, keepAliveSeconds: keepAliveSeconds, registry: context.streams)
+            job: job, after: after, format: format, keepAliveSeconds: context.streamKeepAliveSeconds,
+            registry: context.streams)
         return HTTPResponse(
             status: .ok,
             headers: ["Content-Type": format.contentType, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"],

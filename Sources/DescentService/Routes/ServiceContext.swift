@@ -10,4 +10,5 @@ struct ServiceContext: Sendable {
     let streams: StreamRegistry
     let logger: Logger
     let version: String
+    let streamKeepAliveSeconds: Double
 }
