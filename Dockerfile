@@ -15,8 +15,9 @@ COPY Package.swift ./
 COPY Sources ./Sources
 # SwiftPM wants every declared target's directory, test targets included.
 COPY Tests ./Tests
-# ...and the benchmark's executable target (not built here).
+# ...and the benchmarks' executable targets (not built here).
 COPY bench/math ./bench/math
+COPY bench/ingest ./bench/ingest
 # Sources/DescentService/openapi.yaml is a symlink to ../../openapi.yaml: the real file goes to /src.
 COPY openapi.yaml ./
 # Static Swift runtime + Foundation: the runtime image then needs only the C libraries below.

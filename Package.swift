@@ -43,6 +43,10 @@ let package = Package(
         .executableTarget(name: "descent", dependencies: ["DescentService"]),
         // The math benchmark of issue 3 (bench/math.sh builds it in release); not a product.
         .executableTarget(name: "descent-bench-math", dependencies: ["DescentMath"], path: "bench/math"),
+        // The in-process ingest benchmark of issue 4 (bench/service.sh builds it in release); not a product.
+        .executableTarget(
+            name: "descent-bench-ingest",
+            dependencies: ["DescentService", "DescentJobs", "DescentMath", "DescentStorage"], path: "bench/ingest"),
 
         // Test helpers shared by the test targets: child processes, curl, the built `descent`.
         .target(name: "DescentTestSupport", path: "Tests/DescentTestSupport"),

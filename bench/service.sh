@@ -13,6 +13,8 @@
 #     fresh memory (numpy frombuffer().copy(), i.e. memcpy)]: MB/s, best and median, descent/memcpy.
 #     Target: ≥ 0.5×. Every descent time is the wall time of the whole request over loopback (transfer, parse,
 #     store, answer; nothing subtracted), so it includes the HTTP transfer that the anchors do not have.
+#     Then the same ingest step in process, without HTTP (descent-bench-ingest, bench/ingest): each phase, and
+#     parse + hash + summary as the service runs them, against memcpy of the same bytes.
 #  5. Tiny jobs (10 rows × 2 features, max_iterations 10, weight_tolerance 0): JOBS times POST /v1/jobs then
 #     GET /v1/jobs/{id}?wait=5 until terminal over one keep-alive connection (Python http.client): p50, p99 and
 #     jobs/s of submit → result; then JOBS jobs from THREADS client threads (a connection each): jobs/s.
@@ -56,8 +58,9 @@ trap 'exit 130' INT TERM
 if [[ -z ${DESCENT_BIN:-} ]]; then
     DESCENT_BIN=.build/release/descent
     command -v swift >/dev/null || { echo "service.sh: swift is required" >&2; exit 1; }
-    echo "== building release: swift build -c release --product descent"
-    if ! swift build -c release --product descent >"$tmp/build.log" 2>&1; then
+    echo "== building release: swift build -c release --product descent (and descent-bench-ingest)"
+    if ! { swift build -c release --product descent && swift build -c release --product descent-bench-ingest; } \
+        >"$tmp/build.log" 2>&1; then
         cat "$tmp/build.log" >&2
         echo "service.sh: the build failed" >&2
         exit 1
@@ -121,6 +124,13 @@ step json "$PY" bench/service.py --mode ingest --port "$port" --format json --fi
 echo "== .npy ingest, $ROUNDS rounds: descent POST /v1/datasets vs a copy of the same bytes"
 step npy "$PY" bench/service.py --mode ingest --port "$port" --format npy --file "$tmp/data.npy" \
     --npy-rows "$npy_rows" --npy-columns "$npy_columns" --rounds "$ROUNDS"
+# The same ingest step without HTTP: each phase in process, and as the service runs it, against memcpy.
+bench_ingest=$(dirname "$DESCENT_BIN")/descent-bench-ingest
+if [[ -x $bench_ingest ]]; then
+    echo "== in process, without HTTP ($bench_ingest): the ingest step on bytes in memory vs memcpy"
+    step inprocess_json "$bench_ingest" "$tmp/data.json" "$ROUNDS"
+    step inprocess_npy "$bench_ingest" "$tmp/data.npy" 5
+fi
 echo "== tiny jobs: $JOBS sequential on one connection, then $JOBS from $THREADS threads"
 step jobs "$PY" bench/service.py --mode jobs --port "$port" --jobs "$JOBS" --threads "$THREADS"
 kill -0 "$descent_pid" 2>/dev/null || { echo "service.sh: descent exited during the run" >&2; exit 1; }
@@ -153,6 +163,13 @@ echo "descent's MB/s is body bytes / wall time of the whole upload over loopback
 echo "answer); the anchors run in-process on bytes already in memory. The verdict uses the medians."
 echo ".npy: the same copy into already-touched memory ran at $(value warm_median "$npy_line") MB/s" \
     "(median; for reference)."
+
+if [[ -x $bench_ingest ]]; then
+    inj=$(grep '^RESULT' "$tmp/inprocess_json.out"); inn=$(grep '^RESULT' "$tmp/inprocess_npy.out")
+    echo "in process (no HTTP), median: JSON ingest $(value ingest_mbps "$inj") MB/s =" \
+        "$(ratio "$(value ingest_mbps "$inj")" "$(value anchor_median "$json_line")")x json.loads + numpy.asarray;" \
+        ".npy ingest $(value ingest_mbps "$inn") MB/s = $(value ratio "$inn")x memcpy into fresh memory"
+fi
 
 p50=$(value p50_ms "$jobs_line")
 echo

@@ -132,7 +132,7 @@ extension Float: FeatureScalar {
 /// time of a plain read pass without it). Swift has no prefetch in its standard library; LLVM's intrinsic
 /// is reached through `@_silgen_name` (a C shim with `__builtin_prefetch` would do the same).
 @inline(__always)
-func prefetch(_ address: UnsafeRawPointer, bytes: Int) {
+package func prefetch(_ address: UnsafeRawPointer, bytes: Int) {
     // Line by line from the line holding the first byte to the one holding the last: a row need not start on
     // a line boundary (an Array's elements follow its 32-byte header), and then it spans one line more than
     // bytes / 64 — stepping 64 bytes from `address` would leave that last line to a demand miss.

@@ -39,24 +39,37 @@ package struct DatasetRecord: Sendable {
         }
 
         /// The number of distinct values, with an open-addressing hash set of bit patterns (linear probing, at
-        /// most half full): 1.4 M targets in ~20 ms, where `Set<Double>` or sorting take 10–15 times longer, and
-        /// this runs on every upload. 0.0 and −0.0 count as one value, as `==` has it.
+        /// most half full; 0.0 and −0.0 count as one value, as `==` has it). For a million targets the table
+        /// outgrows the caches and each insert is a cache miss, so the slot of the value `lookahead` places
+        /// ahead is prefetched: its miss overlaps the inserts before it (1.4 M targets: ~90 ms → ~30 ms here;
+        /// `Set<Double>` took ~300 ms), and this runs on every upload.
         static func countDistinct(_ values: [Double]) -> Int {
             var bits = 4
             while 1 << bits < 2 * values.count { bits += 1 }
-            let capacity = 1 << bits
-            let mask = capacity - 1
+            let mask = (1 << bits) - 1
             // A slot holds a bit pattern + 1, so that 0 means empty.
-            var slots = [UInt64](repeating: 0, count: capacity)
+            var slots = [UInt64](repeating: 0, count: 1 << bits)
+            @inline(__always) func key(_ value: Double) -> UInt64 { (value == 0 ? 0 : value.bitPattern) &+ 1 }
+            // Fibonacci hashing: the top `bits` bits of the product.
+            @inline(__always) func home(_ key: UInt64) -> Int {
+                Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
+            }
+            let lookahead = 16
             var count = 0
-            for value in values {
-                let key = (value == 0 ? 0 : value.bitPattern) &+ 1
-                // Fibonacci hashing: the top `bits` bits of the product.
-                var index = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
-                while slots[index] != 0 && slots[index] != key { index = (index + 1) & mask }
-                if slots[index] == 0 {
-                    slots[index] = key
-                    count += 1
+            slots.withUnsafeMutableBufferPointer { table in
+                values.withUnsafeBufferPointer { values in
+                    for position in values.indices {
+                        if position + lookahead < values.count {
+                            prefetch(table.baseAddress! + home(key(values[position + lookahead])), bytes: 8)
+                        }
+                        let key = key(values[position])
+                        var index = home(key)
+                        while table[index] != 0 && table[index] != key { index = (index + 1) & mask }
+                        if table[index] == 0 {
+                            table[index] = key
+                            count += 1
+                        }
+                    }
                 }
             }
             return count
@@ -64,7 +77,8 @@ package struct DatasetRecord: Sendable {
     }
 
     package init(
-        id: String, name: String?, dataset: Dataset, createdAt: Date, bytes: Int, sha256: String, contentKey: String
+        id: String, name: String?, dataset: Dataset, createdAt: Date, bytes: Int, sha256: String, contentKey: String,
+        targetSummary: TargetSummary? = nil
     ) {
         self.id = id
         self.name = name
@@ -73,7 +87,7 @@ package struct DatasetRecord: Sendable {
         self.createdAt = createdAt
         self.bytes = bytes
         self.sha256 = sha256
-        self.targetSummary = TargetSummary(dataset.targets)
+        self.targetSummary = targetSummary ?? TargetSummary(dataset.targets)
         self.contentKey = contentKey
     }
 }

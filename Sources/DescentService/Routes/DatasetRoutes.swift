@@ -59,39 +59,38 @@ enum DatasetRoutes {
             ).response()
         }
         if let refusal = request.rejectUnknownParameters(known) { return refusal }
-        var name = request.queryParameter("name")
-        let dataset: Dataset
-        do throws(IngestError) {
-            switch format {
-            case "application/json":
-                (name, dataset) = try JSONDatasetParser.parse(request.body)
-            case "text/csv":
-                dataset = try CSVDatasetParser.parse(
-                    request.body, targetColumn: request.queryParameter("target"),
-                    weightColumn: request.queryParameter("weight"))
-            default:
-                var targetIndex: Int?
-                if let text = request.queryParameter("target_index") {
-                    guard let value = Int(text), value >= 0 else {
-                        return Responses.badParameter("target_index", "must be a column index ≥ 0")
-                    }
-                    targetIndex = value
+        let uploadFormat: DatasetUpload.Format
+        switch format {
+        case "application/json": uploadFormat = .json
+        case "text/csv":
+            uploadFormat = .csv(
+                targetColumn: request.queryParameter("target"), weightColumn: request.queryParameter("weight"))
+        default:
+            var targetIndex: Int?
+            if let text = request.queryParameter("target_index") {
+                guard let value = Int(text), value >= 0 else {
+                    return Responses.badParameter("target_index", "must be a column index ≥ 0")
                 }
-                dataset = try NPYDatasetParser.parse(request.body, targetIndex: targetIndex)
+                targetIndex = value
             }
+            uploadFormat = .npy(targetIndex: targetIndex)
+        }
+        let upload: DatasetUpload.Parsed
+        do throws(IngestError) {
+            upload = try DatasetUpload.parse(request.body, as: uploadFormat)
         } catch {
             return ingestProblem(error)
         }
-        let sha256 = SHA256.hex(request.body)
+        let name = upload.name ?? request.queryParameter("name")
         let contentKey =
-            ([format ?? "", sha256]
-            + request.queryParameterNames.sorted().map { name in
-                "\(name)=\(request.queryParameter(name) ?? "")"
-            }).joined(separator: "\n") + "\nname=\(name ?? "")"
+            ([format ?? "", upload.sha256]
+            + request.queryParameterNames.sorted().map { name in "\(name)=\(request.queryParameter(name) ?? "")" })
+            .joined(separator: "\n") + "\nname=\(name ?? "")"
         return store(
             DatasetRecord(
-                id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name, dataset: dataset,
-                createdAt: Date(), bytes: request.body.count, sha256: sha256, contentKey: contentKey),
+                id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name, dataset: upload.dataset,
+                createdAt: Date(), bytes: request.body.count, sha256: upload.sha256, contentKey: contentKey,
+                targetSummary: upload.targetSummary),
             context)
     }
 
