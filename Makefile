@@ -1,6 +1,7 @@
 # Descent — the two commands of the README, plus the tools around them.
 #   make run     install what is missing, build release, serve on :8080 (make run ARGS="--port 9000")
-#   make test    every test: unit + integration (swift test), lint, container build-and-run check
+#   make test    every test: unit + integration (swift test), end-to-end (real binary + curl, schemathesis),
+#                lint, container build-and-run check
 # Other targets: build, bench (HTTP/1.1 vs nginx), bench-math (gradient kernel and SGD vs numpy/sklearn),
 # bench-service (dataset ingest vs Python/memcpy, tiny-job round trip), lint, docker-check, clean.
 
@@ -32,6 +33,7 @@ test: deps
 	swift build
 	swift build --build-tests
 	SWIFT_BACKTRACE=enable=no swift test
+	scripts/e2e-test.sh
 	scripts/lint.sh
 	scripts/container-test.sh
 
