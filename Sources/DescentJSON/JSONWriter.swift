@@ -1,8 +1,8 @@
 /// Serializes `JSONValue` compactly (no whitespace), keys in their stored order.
 ///
 /// Numbers are written in the shortest form that reads back as the same Double (Swift's `description`),
-/// so weights survive a round trip through JSON bit for bit; integral values below 2⁵³ are written without
-/// a fraction ("3", not "3.0"). JSON has no NaN or infinity: those are written as null.
+/// so weights survive a round trip through JSON bit for bit; integral values below 2⁶³ are written as the
+/// integers they are ("3", not "3.0"; "9007199254740992", not "9.007199254740992e+15"). JSON has no NaN or infinity: those are written as null.
 package enum JSONWriter {
     package static func bytes(_ value: JSONValue) -> [UInt8] {
         var output: [UInt8] = []
@@ -40,7 +40,7 @@ package enum JSONWriter {
 
     package static func writeNumber(_ number: Double, into output: inout [UInt8]) {
         guard number.isFinite else { return output.append(contentsOf: "null".utf8) }
-        if number == number.rounded(), abs(number) < 9_007_199_254_740_992 {
+        if number == number.rounded(), abs(number) < 9.223_372_036_854_775_808e18 {
             // -0.0 is written "-0", which reads back as -0.0.
             if number == 0, number.sign == .minus { return output.append(contentsOf: "-0".utf8) }
             return output.append(contentsOf: String(Int64(number)).utf8)

@@ -377,6 +377,8 @@ struct JobSpecDecodingTests {
             (#"{"seed": -1}"#, "/seed"),
             (#"{"seed": 1.5}"#, "/seed"),
             (#"{"seed": 9007199254740994}"#, "/seed"),
+            (#"{"seed": 9007199254740992}"#, "/seed"),
+            (#"{"seed": 9007199254740993}"#, "/seed"),
             (#"{"report_every": 0}"#, "/report_every"),
             (#"{"report_every": 2.5}"#, "/report_every"),
         ])
@@ -388,11 +390,11 @@ struct JobSpecDecodingTests {
     func rangeEnds() throws {
         let spec = try decodeSpec(
             #"{"stopping": {"max_iterations": 10000000, "max_seconds": 86400}, "validation": {"fraction": 0.99}, "#
-                + #""seed": 9007199254740992, "report_every": 10000000}"#)
+                + #""seed": 9007199254740991, "report_every": 10000000}"#)
         #expect(spec.stopping.maxIterations == 10_000_000)
         #expect(spec.stopping.maxSeconds == 86_400)
         #expect(spec.validationFraction == 0.99)
-        #expect(spec.seed == 9_007_199_254_740_992)
+        #expect(spec.seed == 9_007_199_254_740_991)
         #expect(spec.reportEvery == 10_000_000)
         #expect(try decodeSpec(#"{"stopping": {"max_iterations": 1}, "seed": 0}"#).stopping.maxIterations == 1)
         // Integers written with an exponent or a zero fraction are still integers.

@@ -111,6 +111,7 @@ package struct JobSpec: Sendable, Equatable {
     package static let maxIterationsLimit = 10_000_000
     /// The longest `max_seconds`: one day.
     package static let maxSecondsLimit = 86_400.0
-    /// Seeds are integers a JSON number holds exactly.
-    package static let maxSeed = 9_007_199_254_740_992.0
+    /// Seeds are integers that a Double, and so every JSON reader, holds exactly: 0 … 2^53 − 1. (2^53 + 1 reads as
+    /// 2^53, so 2^53 itself is left out: a seed above the range can then never slip in rounded.)
+    package static let maxSeed = 9_007_199_254_740_991.0
 }

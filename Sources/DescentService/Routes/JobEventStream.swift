@@ -48,7 +48,7 @@ final class JobEventStream: HTTPBodyStream {
         self.keepAliveSeconds = keepAliveSeconds
         self.registry = registry
         state = Mutex(State(cursor: after))
-        keepAliveTimer = KeepAliveTimer(period: keepAliveSeconds / 3)
+        keepAliveTimer = KeepAliveTimer()
         registry.opened()
         keepAliveTimer.start { [weak self] in self?.keepAliveIfIdle() }
     }
@@ -85,18 +85,19 @@ final class JobEventStream: HTTPBodyStream {
             finished = true
         }
         let seen = newStatus ?? status
-        let deliverNow = state.withLock { state in
+        let silentSince: UInt64? = state.withLock { state in
             state.cursor = newCursor
             state.lastStatus = seen
             state.ended = finished
             if output.isEmpty {
                 state.waiting = deliver
-                return false
+                return state.lastSent
             }
             state.lastSent = MonotonicClock.now()
-            return true
+            return nil
         }
-        if deliverNow { return deliver(.bytes(output)) }
+        guard let silentSince else { return deliver(.bytes(output)) }
+        armKeepAlive(silentSince: silentSince)
         // Nothing new: wake at the job's next change (at once if it changed since the read above).
         let wake: @Sendable () -> Void = { [self] in
             guard let waiting = state.withLock({ $0.takeWaiting() }) else { return }
@@ -106,21 +107,36 @@ final class JobEventStream: HTTPBodyStream {
         state.withLock { $0.watchToken = token }
     }
 
-    /// Called every third of the keep-alive period: answers a pull that has waited a whole period with a
-    /// keep-alive, so proxies and clients see the connection alive.
+    /// Sets the keep-alive timer for one period after the last piece sent.
+    private func armKeepAlive(silentSince: UInt64) {
+        let elapsed = Double(MonotonicClock.now() - silentSince) / 1e9
+        keepAliveTimer.arm(after: max(0, keepAliveSeconds - elapsed))
+    }
+
+    /// The keep-alive timer fired: a pull that has waited a whole period since the last piece gets a keep-alive
+    /// comment, so proxies and clients see the connection alive; one that has not (a piece went out meanwhile,
+    /// or the timer ran early) waits for the rest of its period.
     private func keepAliveIfIdle() {
         let idleLimit = UInt64(keepAliveSeconds * 1e9)
-        let (deliver, token): ((@Sendable (HTTPStreamChunk) -> Void)?, Int?) = state.withLock { state in
-            guard state.waiting != nil, MonotonicClock.now() - state.lastSent >= idleLimit else { return (nil, nil) }
-            defer {
-                state.waiting = nil
-                state.lastSent = MonotonicClock.now()
-            }
-            return (state.waiting, state.watchToken)
+        enum Action {
+            case none
+            case rearm(UInt64)
+            case send(@Sendable (HTTPStreamChunk) -> Void, Int?)
         }
-        guard let deliver else { return }
-        if let token { job.unwatch(token) }
-        deliver(.bytes(format.keepAlive))
+        let action: Action = state.withLock { state in
+            guard let waiting = state.waiting else { return .none }
+            guard MonotonicClock.now() - state.lastSent >= idleLimit else { return .rearm(state.lastSent) }
+            state.waiting = nil
+            state.lastSent = MonotonicClock.now()
+            return .send(waiting, state.watchToken)
+        }
+        switch action {
+        case .none: return
+        case .rearm(let silentSince): armKeepAlive(silentSince: silentSince)
+        case .send(let deliver, let token):
+            if let token { job.unwatch(token) }
+            deliver(.bytes(format.keepAlive))
+        }
     }
 
     private func appendStatus(_ status: JobStatus, to output: inout [UInt8]) {
@@ -157,19 +173,24 @@ final class StreamRegistry: Sendable {
     func closed() { count.subtract(1, ordering: .relaxed) }
 }
 
-/// A repeating Dispatch timer. `@unchecked Sendable`: the source is created in `init` and then only
-/// resumed and cancelled, which libdispatch allows from any thread.
+/// A one-shot Dispatch timer that can be set again. `@unchecked Sendable`: the source is made in `init` and
+/// then only scheduled, resumed and cancelled, which libdispatch allows from any thread.
 private final class KeepAliveTimer: @unchecked Sendable {
     private let source: DispatchSourceTimer
 
-    init(period: Double) {
+    init() {
         source = DispatchSource.makeTimerSource(queue: .global())
-        source.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(500))
+        source.schedule(deadline: .distantFuture, repeating: .never)
     }
 
     func start(_ handler: @escaping @Sendable () -> Void) {
         source.setEventHandler(handler: handler)
         source.resume()
+    }
+
+    /// Fires once, `seconds` from now (replacing any earlier setting).
+    func arm(after seconds: Double) {
+        source.schedule(deadline: .now() + seconds, repeating: .never, leeway: .milliseconds(5))
     }
 
     func stop() { source.cancel() }

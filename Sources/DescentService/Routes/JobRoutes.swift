@@ -78,7 +78,10 @@ enum JobRoutes {
         }
         var wait = 0.0
         if let text = request.queryParameter("wait") {
-            guard let value = Double(text), value.isFinite, (0...60).contains(value) else {
+            // Plain decimals only: Double(String) would also take "0x10", "1e1" and "nan".
+            guard text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }),
+                let value = Double(text), (0...60).contains(value)
+            else {
                 return responder.respond(Responses.badParameter("wait", "must be a number of seconds from 0 to 60"))
             }
             wait = value
