@@ -159,67 +159,13 @@ package struct JSONParser {
     }
 
     private mutating func parseString(pointer: String) throws(JSONParseError) -> String {
-        position += 1
-        var utf8: [UInt8] = []
-        while position < bytes.count {
-            let byte = bytes[position]
-            switch byte {
-            case UInt8(ascii: "\""):
-                position += 1
-                guard let text = String(validating: utf8, as: UTF8.self) else {
-                    throw error(pointer, "the string is not valid UTF-8")
-                }
-                return text
-            case UInt8(ascii: "\\"):
-                position += 1
-                try parseEscape(into: &utf8, pointer: pointer)
-            case 0..<0x20:
-                throw error(pointer, "control characters must be escaped in strings")
-            default:
-                utf8.append(byte)
-                position += 1
-            }
+        do throws(JSONStringScanner.Failure) {
+            let (text, end) = try JSONStringScanner.scan(bytes, openingQuoteAt: position)
+            position = end
+            return text
+        } catch {
+            throw JSONParseError(pointer: pointer, offset: error.offset, detail: error.detail)
         }
-        throw error(pointer, "the body ends inside a string")
-    }
-
-    private mutating func parseEscape(into utf8: inout [UInt8], pointer: String) throws(JSONParseError) {
-        guard let byte = peek() else { throw error(pointer, "the body ends inside an escape") }
-        position += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
-        case UInt8(ascii: "b"): utf8.append(0x08)
-        case UInt8(ascii: "f"): utf8.append(0x0C)
-        case UInt8(ascii: "n"): utf8.append(0x0A)
-        case UInt8(ascii: "r"): utf8.append(0x0D)
-        case UInt8(ascii: "t"): utf8.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try parseHex4(pointer: pointer)
-            if (0xD800..<0xDC00).contains(scalar) {
-                guard peek() == UInt8(ascii: "\\") else { throw error(pointer, "a lone high surrogate") }
-                position += 1
-                guard peek() == UInt8(ascii: "u") else { throw error(pointer, "a lone high surrogate") }
-                position += 1
-                let low = try parseHex4(pointer: pointer)
-                guard (0xDC00..<0xE000).contains(low) else { throw error(pointer, "a lone high surrogate") }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw error(pointer, "a lone low surrogate") }
-            utf8.append(contentsOf: Array(String(Character(unicode)).utf8))
-        default: throw error(pointer, "unknown escape \\\(describe(byte))")
-        }
-    }
-
-    private mutating func parseHex4(pointer: String) throws(JSONParseError) -> UInt32 {
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let byte = peek(), let digit = hexValue(byte) else {
-                throw error(pointer, "\\u needs four hex digits")
-            }
-            value = value << 4 | UInt32(digit)
-            position += 1
-        }
-        return value
     }
 
     private mutating func literal(_ word: StaticString, _ pointer: String) throws(JSONParseError) {
@@ -239,15 +185,6 @@ package struct JSONParser {
     private mutating func skipDigits() { while let byte = peek(), isDigit(byte) { position += 1 } }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-    private func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 
     private func describeByte() -> String {
         guard let byte = peek() else { return "the end of the body" }

@@ -146,8 +146,8 @@ struct JSONDatasetParserTests {
                 "expected a string"
             ),
             (#"{"features": [[1]], "targets": [1], "name": 5}"#, "/name", "expected a string"),
-            (#"{"features": [[1]], "targets": [1], "name": "\ud800"}"#, "/name", "lone UTF-16 surrogate"),
-            (#"{"features": [[1]], "targets": [1], "name": "\q"}"#, "/name", "invalid escape"),
+            (#"{"features": [[1]], "targets": [1], "name": "\ud800"}"#, "/name", "lone high surrogate"),
+            (#"{"features": [[1]], "targets": [1], "name": "\q"}"#, "/name", "unknown escape"),
             (#"{"features": [[1]], "targets": [1]} x"#, "", "unexpected data after the JSON object"),
             (#"{"features": [[1]], "targets": [1]"#, "", "the body ends before the object is closed"),
             (#"{"features": [[1]], "targets": [1],}"#, "", "expected a field name"),

@@ -1,3 +1,5 @@
+import DescentJSON
+
 /// Numbers, strings and the lexing helpers of `JSONReader`.
 extension JSONReader {
     // MARK: Values
@@ -92,78 +94,13 @@ extension JSONReader {
 
     /// The string at `position` (on its opening quote), escapes decoded and UTF-8 validated.
     mutating func parseString(pointer: String) throws(IngestError) -> String {
-        position += 1
-        var utf8: [UInt8] = []
-        while true {
-            guard position < bytes.count else { throw IngestError(pointer: pointer, detail: "unterminated string") }
-            let byte = bytes[position]
-            position += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                guard let string = String(validating: utf8, as: UTF8.self) else {
-                    throw IngestError(pointer: pointer, detail: "the string is not valid UTF-8")
-                }
-                return string
-            case UInt8(ascii: "\\"):
-                try parseEscape(into: &utf8, pointer: pointer)
-            case 0..<0x20:
-                throw IngestError(pointer: pointer, detail: "a control character in a string must be escaped")
-            default:
-                utf8.append(byte)
-            }
+        do throws(JSONStringScanner.Failure) {
+            let (text, end) = try JSONStringScanner.scan(bytes, openingQuoteAt: position)
+            position = end
+            return text
+        } catch {
+            throw IngestError(pointer: pointer, detail: error.detail)
         }
-    }
-
-    /// The escape after a backslash, appended as UTF-8.
-    mutating func parseEscape(into utf8: inout [UInt8], pointer: String) throws(IngestError) {
-        guard let byte = peek() else { throw IngestError(pointer: pointer, detail: "unterminated string") }
-        position += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
-        case UInt8(ascii: "b"): utf8.append(0x08)
-        case UInt8(ascii: "f"): utf8.append(0x0C)
-        case UInt8(ascii: "n"): utf8.append(0x0A)
-        case UInt8(ascii: "r"): utf8.append(0x0D)
-        case UInt8(ascii: "t"): utf8.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try parseHex4(pointer: pointer)
-            if (0xD800..<0xDC00).contains(scalar) {
-                guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u")
-                else { throw IngestError(pointer: pointer, detail: "a lone UTF-16 surrogate in a \\u escape") }
-                position += 2
-                let low = try parseHex4(pointer: pointer)
-                guard (0xDC00..<0xE000).contains(low) else {
-                    throw IngestError(pointer: pointer, detail: "a lone UTF-16 surrogate in a \\u escape")
-                }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00..<0xE000).contains(scalar) {
-                throw IngestError(pointer: pointer, detail: "a lone UTF-16 surrogate in a \\u escape")
-            }
-            UTF8.encode(Unicode.Scalar(scalar)!) { utf8.append($0) }
-        default:
-            throw IngestError(
-                pointer: pointer, detail: "invalid escape '\\\(Character(Unicode.Scalar(byte)))' in a string")
-        }
-    }
-
-    mutating func parseHex4(pointer: String) throws(IngestError) -> UInt32 {
-        guard position + 4 <= bytes.count else {
-            throw IngestError(pointer: pointer, detail: "a \\u escape needs 4 hex digits")
-        }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[position]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw IngestError(pointer: pointer, detail: "a \\u escape needs 4 hex digits")
-            }
-            value = value << 4 | UInt32(digit)
-            position += 1
-        }
-        return value
     }
 
     // MARK: Helpers
