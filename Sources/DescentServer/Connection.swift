@@ -112,7 +112,10 @@ final class Connection: @unchecked Sendable {
                 return peerClosed()
             case .processed(let count):
                 if phase == .lingering { continue }
-                if count < chunkSize { return process() }
+                // A short read drained the socket; a body read is handed to the parser chunk by chunk, so the
+                // input buffer stays one chunk long and keeps its capacity (epoll is level-triggered: the lane
+                // comes back at once for the rest).
+                if count < chunkSize || chunkSize > 16 * 1024 { return process() }
                 if input.count - inputStart > server.configuration.maxReadAheadBytes + chunkSize { return process() }
             }
         }
