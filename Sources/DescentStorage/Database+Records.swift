@@ -1,0 +1,207 @@
+import Foundation
+
+/// Reading and writing the records. Every write is one transaction: it is all on disk, or none of it is.
+extension Database {
+    // MARK: Datasets
+
+    package func insert(_ dataset: StoredDataset) throws(StorageError) {
+        try write { () throws(SQLiteError) in
+            try connection.prepare(
+                """
+                INSERT INTO datasets (id, sequence, name, created_at, bytes, sha256, content_key, rows, columns,
+                    feature_names, element_size, features, targets, sample_weights)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ).run([
+                .text(dataset.id), .integer(Int64(dataset.sequence)), dataset.name.map(SQLiteValue.text) ?? .null,
+                .real(dataset.createdAt.timeIntervalSince1970), .integer(Int64(dataset.bytes)), .text(dataset.sha256),
+                .text(dataset.contentKey), .integer(Int64(dataset.rows)), .integer(Int64(dataset.columns)),
+                .text(Self.encodeNames(dataset.featureNames)), .integer(Int64(dataset.elementSize)),
+                .blob(dataset.features), .blob(Self.bytes(of: dataset.targets)),
+                dataset.sampleWeights.map { .blob(Self.bytes(of: $0)) } ?? .null,
+            ])
+        }
+    }
+
+    package func datasets() throws(StorageError) -> [StoredDataset] {
+        try read { () throws(SQLiteError) in
+            let statement = try connection.prepare(
+                """
+                SELECT id, sequence, name, created_at, bytes, sha256, content_key, rows, columns, feature_names,
+                    element_size, features, targets, sample_weights
+                FROM datasets ORDER BY sequence
+                """)
+            var datasets: [StoredDataset] = []
+            while try statement.step() {
+                datasets.append(
+                    StoredDataset(
+                        id: statement.text(0) ?? "", sequence: Int(statement.int64(1)), name: statement.text(2),
+                        createdAt: Date(timeIntervalSince1970: statement.double(3)), bytes: Int(statement.int64(4)),
+                        sha256: statement.text(5) ?? "", contentKey: statement.text(6) ?? "",
+                        rows: Int(statement.int64(7)), columns: Int(statement.int64(8)),
+                        featureNames: Self.decodeNames(statement.text(9) ?? ""),
+                        elementSize: Int(statement.int64(10)), features: statement.blob(11),
+                        targets: Self.doubles(statement.blob(12)),
+                        sampleWeights: statement.isNull(13) ? nil : Self.doubles(statement.blob(13))))
+            }
+            return datasets
+        }
+    }
+
+    package func deleteDataset(_ id: String) throws(StorageError) {
+        try write { () throws(SQLiteError) in
+            try connection.prepare("DELETE FROM datasets WHERE id = ?").run([.text(id)])
+        }
+    }
+
+    // MARK: Jobs
+
+    /// Inserts or replaces the job's row (its state changes by whole rows: few columns, rare writes).
+    package func save(_ job: StoredJob) throws(StorageError) {
+        try write { () throws(SQLiteError) in
+            try connection.prepare(
+                """
+                INSERT OR REPLACE INTO jobs (id, sequence, dataset_id, spec, idempotency_key, body_sha256, status,
+                    created_at, started_at, finished_at, result, error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ).run([
+                .text(job.id), .integer(Int64(job.sequence)), .text(job.datasetID), .text(job.spec),
+                job.idempotencyKey.map(SQLiteValue.text) ?? .null, job.bodySHA256.map(SQLiteValue.text) ?? .null,
+                .text(job.status), .real(job.createdAt.timeIntervalSince1970),
+                job.startedAt.map { .real($0.timeIntervalSince1970) } ?? .null,
+                job.finishedAt.map { .real($0.timeIntervalSince1970) } ?? .null,
+                job.result.map(SQLiteValue.text) ?? .null, job.error.map(SQLiteValue.text) ?? .null,
+            ])
+        }
+    }
+
+    package func jobs() throws(StorageError) -> [StoredJob] {
+        try read { () throws(SQLiteError) in
+            let statement = try connection.prepare(
+                """
+                SELECT id, sequence, dataset_id, spec, idempotency_key, body_sha256, status, created_at, started_at,
+                    finished_at, result, error
+                FROM jobs ORDER BY sequence
+                """)
+            var jobs: [StoredJob] = []
+            while try statement.step() {
+                jobs.append(
+                    StoredJob(
+                        id: statement.text(0) ?? "", sequence: Int(statement.int64(1)),
+                        datasetID: statement.text(2) ?? "", spec: statement.text(3) ?? "",
+                        idempotencyKey: statement.text(4), bodySHA256: statement.text(5),
+                        status: statement.text(6) ?? "", createdAt: Date(timeIntervalSince1970: statement.double(7)),
+                        startedAt: statement.isNull(8) ? nil : Date(timeIntervalSince1970: statement.double(8)),
+                        finishedAt: statement.isNull(9) ? nil : Date(timeIntervalSince1970: statement.double(9)),
+                        result: statement.text(10), error: statement.text(11)))
+            }
+            return jobs
+        }
+    }
+
+    /// Deletes the job with its history and checkpoint (ON DELETE CASCADE).
+    package func deleteJob(_ id: String) throws(StorageError) {
+        try write { () throws(SQLiteError) in
+            try connection.prepare("DELETE FROM jobs WHERE id = ?").run([.text(id)])
+        }
+    }
+
+    // MARK: History
+
+    /// Appends reported iterations, all in one transaction (a checkpoint's worth at a time, not one per row).
+    package func append(_ progress: [StoredProgress], to jobID: String) throws(StorageError) {
+        guard !progress.isEmpty else { return }
+        try write { () throws(SQLiteError) in
+            let statement = try connection.prepare(
+                """
+                INSERT OR REPLACE INTO history (job_id, iteration, loss, gradient_norm, step_norm, learning_rate,
+                    validation_loss, elapsed_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for event in progress {
+                try statement.run([
+                    .text(jobID), .integer(Int64(event.iteration)), .real(event.loss), .real(event.gradientNorm),
+                    .real(event.stepNorm), .real(event.learningRate),
+                    event.validationLoss.map(SQLiteValue.real) ?? .null,
+                    .real(event.elapsedSeconds),
+                ])
+            }
+        }
+    }
+
+    package func history(of jobID: String) throws(StorageError) -> [StoredProgress] {
+        try read { () throws(SQLiteError) in
+            let statement = try connection.prepare(
+                """
+                SELECT iteration, loss, gradient_norm, step_norm, learning_rate, validation_loss, elapsed_seconds
+                FROM history WHERE job_id = ? ORDER BY iteration
+                """)
+            try statement.bind([.text(jobID)])
+            var rows: [StoredProgress] = []
+            while try statement.step() {
+                rows.append(
+                    StoredProgress(
+                        iteration: Int(statement.int64(0)), loss: statement.double(1),
+                        gradientNorm: statement.double(2), stepNorm: statement.double(3),
+                        learningRate: statement.double(4),
+                        validationLoss: statement.isNull(5) ? nil : statement.double(5),
+                        elapsedSeconds: statement.double(6)))
+            }
+            return rows
+        }
+    }
+
+    // MARK: Plumbing
+
+    private func write(_ body: () throws(SQLiteError) -> Void) throws(StorageError) {
+        do {
+            try connection.transaction(body)
+        } catch {
+            throw .sqlite(error)
+        }
+    }
+
+    private func read<T>(_ body: () throws(SQLiteError) -> T) throws(StorageError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .sqlite(error)
+        }
+    }
+
+    /// Doubles as their little-endian bytes (x86-64 and arm64 are little-endian; the format is fixed anyway).
+    static func bytes(of values: [Double]) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(values.count * 8)
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes
+    }
+
+    static func doubles(_ bytes: [UInt8]) -> [Double] {
+        stride(from: 0, to: bytes.count - 7, by: 8).map { offset in
+            var pattern: UInt64 = 0
+            for index in 0..<8 { pattern |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+            return Double(bitPattern: pattern)
+        }
+    }
+
+    /// Feature names as one text: each name's UTF-8 length, a colon, the name (so any character is allowed).
+    static func encodeNames(_ names: [String]) -> String {
+        names.map { "\($0.utf8.count):\($0)" }.joined()
+    }
+
+    static func decodeNames(_ text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text).utf8[...]
+        while let colon = rest.firstIndex(of: UInt8(ascii: ":")),
+            let length = Int(String(decoding: rest[rest.startIndex..<colon], as: UTF8.self))
+        {
+            let start = rest.index(after: colon)
+            let end = rest.index(start, offsetBy: length)
+            names.append(String(decoding: rest[start..<end], as: UTF8.self))
+            rest = rest[end...]
+        }
+        return names
+    }
+}

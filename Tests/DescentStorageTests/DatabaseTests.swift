@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+
+@testable import DescentStorage
+
+/// The store on real files in a fresh directory: schema, round trips, reopening, and the files it must refuse.
+@Suite("SQLite database")
+struct DatabaseTests {
+    private func directory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("descent-db-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    private func dataset(_ id: String = "ds_1", sequence: Int = 1) -> StoredDataset {
+        StoredDataset(
+            id: id, sequence: sequence, name: "weird: names, 1:2",
+            createdAt: Date(timeIntervalSince1970: 1_800_000_000.25),
+            bytes: 123, sha256: String(repeating: "ab", count: 32), contentKey: "key-\(id)", rows: 2, columns: 2,
+            featureNames: ["a:b", "", "é😀"].prefix(2).map { $0 }, elementSize: 8,
+            features: Database.bytes(of: [1.5, -0.0, .pi, 1e-310]), targets: [0.1, -2],
+            sampleWeights: [1, 0.5])
+    }
+
+    private func job(_ id: String = "job_1", status: String = "queued") -> StoredJob {
+        StoredJob(
+            id: id, sequence: 2, datasetID: "ds_1", spec: #"{"model":"linear"}"#, idempotencyKey: "key-1",
+            bodySHA256: "00", status: status, createdAt: Date(timeIntervalSince1970: 1_800_000_001))
+    }
+
+    @Test("a new directory gets a WAL database at the newest schema version, marked as Descent's")
+    func creates() throws {
+        let path = try directory()
+        let database = try Database(directory: path)
+        #expect(FileManager.default.fileExists(atPath: path + "/descent.sqlite"))
+        #expect(try database.connection.integer("PRAGMA user_version") == Database.schemaVersion)
+        #expect(try database.connection.integer("PRAGMA application_id") == Schema.applicationID)
+        let mode = try database.connection.prepare("PRAGMA journal_mode")
+        #expect(try mode.step())
+        #expect(mode.text(0) == "wal")
+    }
+
+    @Test("datasets, jobs and history round-trip exactly, and survive reopening")
+    func roundTrip() throws {
+        let path = try directory()
+        do {
+            let database = try Database(directory: path)
+            try database.insert(dataset())
+            try database.save(job())
+            var finished = job(status: "succeeded")
+            finished.startedAt = Date(timeIntervalSince1970: 1_800_000_002)
+            finished.finishedAt = Date(timeIntervalSince1970: 1_800_000_003.5)
+            finished.result = #"{"weights":[1,2]}"#
+            try database.save(finished)
+            try database.append(
+                [
+                    StoredProgress(
+                        iteration: 1, loss: 0.5, gradientNorm: 1, stepNorm: 0.1, learningRate: 0.01,
+                        validationLoss: nil,
+                        elapsedSeconds: 0.001),
+                    StoredProgress(
+                        iteration: 2, loss: 0.25, gradientNorm: 0.5, stepNorm: 0.05, learningRate: 0.01,
+                        validationLoss: 0.3, elapsedSeconds: 0.002),
+                ], to: "job_1")
+        }
+        let reopened = try Database(directory: path)
+        let datasets = try reopened.datasets()
+        #expect(datasets == [dataset()])
+        #expect(Database.doubles(datasets[0].features).map(\.bitPattern) == [1.5, -0.0, .pi, 1e-310].map(\.bitPattern))
+        let jobs = try reopened.jobs()
+        #expect(jobs.count == 1)
+        #expect(jobs.first?.status == "succeeded")
+        #expect(jobs.first?.result == #"{"weights":[1,2]}"#)
+        #expect(jobs.first?.finishedAt == Date(timeIntervalSince1970: 1_800_000_003.5))
+        let history = try reopened.history(of: "job_1")
+        #expect(history.map(\.iteration) == [1, 2])
+        #expect(history[1].validationLoss == 0.3 && history[0].validationLoss == nil)
+    }
+
+    @Test("deleting a job deletes its history; a dataset a job refers to cannot be deleted")
+    func deletes() throws {
+        let database = try Database(directory: try directory())
+        try database.insert(dataset())
+        try database.save(job())
+        try database.append(
+            [
+                StoredProgress(
+                    iteration: 1, loss: 1, gradientNorm: 1, stepNorm: 1, learningRate: 1, validationLoss: nil,
+                    elapsedSeconds: 0)
+            ], to: "job_1")
+        #expect(throws: StorageError.self) { try database.deleteDataset("ds_1") }
+        try database.deleteJob("job_1")
+        #expect(try database.history(of: "job_1").isEmpty)
+        try database.deleteDataset("ds_1")
+        #expect(try database.datasets().isEmpty)
+    }
+
+    @Test("a failed write leaves nothing half-written: the whole transaction rolls back")
+    func atomicWrites() throws {
+        let database = try Database(directory: try directory())
+        try database.insert(dataset())
+        // A job whose dataset does not exist fails its foreign key: nothing of it is stored.
+        var orphan = job("job_2")
+        orphan.datasetID = "ds_missing"
+        #expect(throws: StorageError.self) { try database.save(orphan) }
+        // A transaction that fails after a good statement leaves no trace of that statement either.
+        #expect(throws: SQLiteError.self) {
+            try database.connection.transaction { () throws(SQLiteError) in
+                try database.connection.prepare("DELETE FROM datasets").run()
+                try database.connection.prepare("INSERT INTO jobs (id) VALUES (?)").run([.text("incomplete")])
+            }
+        }
+        #expect(try database.datasets().count == 1)
+        #expect(try database.jobs().isEmpty)
+    }
+
+    @Test("a file written by a newer Descent is refused, naming the file and the versions")
+    func newerSchema() throws {
+        let path = try directory()
+        _ = try Database(directory: path)
+        let raw = try SQLiteConnection(path: path + "/descent.sqlite")
+        try raw.execute("PRAGMA user_version = 99")
+        #expect(throws: StorageError.newerSchema(path: path + "/descent.sqlite", version: 99, supported: 1)) {
+            _ = try Database(directory: path)
+        }
+    }
+
+    @Test("another program's SQLite file is refused, not written into")
+    func foreign() throws {
+        let path = try directory()
+        let other = try SQLiteConnection(path: path + "/descent.sqlite")
+        try other.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
+        #expect(throws: StorageError.foreign(path: path + "/descent.sqlite")) { _ = try Database(directory: path) }
+        #expect(try other.integer("SELECT count(*) FROM sqlite_schema") == 1)
+    }
+
+    @Test("a corrupt file is refused with a message that names it and says what to do")
+    func corrupt() throws {
+        let path = try directory()
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 37) }).write(
+            to: URL(fileURLWithPath: path + "/descent.sqlite"))
+        do {
+            _ = try Database(directory: path)
+            Issue.record("a corrupt file was opened")
+        } catch {
+            #expect("\(error)".contains(path + "/descent.sqlite"))
+            #expect("\(error)".contains("move it away"))
+        }
+    }
+
+    @Test("a directory that does not exist gives an error naming the file")
+    func missingDirectory() throws {
+        let path = try directory() + "/missing/deeper"
+        do {
+            _ = try Database(directory: path)
+            Issue.record("opened a database in a missing directory")
+        } catch {
+            #expect("\(error)".contains(path))
+            #expect("\(error)".contains("cannot be written"))
+        }
+    }
+}
