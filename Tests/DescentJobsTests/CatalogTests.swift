@@ -190,6 +190,32 @@ struct CatalogTests {
         }
     }
 
+    @Test("two first requests racing with one key: the second is not added, and gets the first's job")
+    func idempotencyRace() throws {
+        let catalog = Catalog()
+        let stored = catalog.addDataset(record("ds_a")).record
+        let spec = try JobsTestData.spec("{}")
+        let first = JobsTestData.job(spec, on: stored, id: "job_1", sequence: catalog.nextSequence())
+        let second = JobsTestData.job(spec, on: stored, id: "job_2", sequence: catalog.nextSequence())
+        let third = JobsTestData.job(spec, on: stored, id: "job_3", sequence: catalog.nextSequence())
+        // Both looked the key up before either added its job; the adds decide.
+        guard case .none = catalog.addJob(first, idempotencyKey: "key", bodyHash: "h") else {
+            Issue.record("the first add should be taken")
+            return
+        }
+        guard case .replay(let replayed) = catalog.addJob(second, idempotencyKey: "key", bodyHash: "h") else {
+            Issue.record("the second add with the same body should replay the first job")
+            return
+        }
+        #expect(replayed === first)
+        guard case .conflict(let jobID) = catalog.addJob(third, idempotencyKey: "key", bodyHash: "other") else {
+            Issue.record("an add with another body should conflict")
+            return
+        }
+        #expect(jobID == "job_1")
+        #expect(catalog.job("job_2") == nil && catalog.job("job_3") == nil)
+    }
+
     @Test("a job taken back out, or deleted, frees its idempotency key")
     func idempotencyReleased() throws {
         let catalog = Catalog()

@@ -78,11 +78,19 @@ package final class Catalog: Sendable {
         }
     }
 
-    package func addJob(_ job: Job, idempotencyKey: String? = nil, bodyHash: String = "") {
+    /// Adds `job`. With an idempotency key that another request took first (two retries racing), the job is
+    /// not added and the answer is that request's job (or the conflict): the key is checked and taken under
+    /// one lock.
+    @discardableResult
+    package func addJob(_ job: Job, idempotencyKey: String? = nil, bodyHash: String = "") -> IdempotentLookup {
         state.withLock { state in
+            if let idempotencyKey, let entry = state.idempotency[idempotencyKey], let first = state.jobs[entry.jobID] {
+                return entry.bodyHash == bodyHash ? .replay(first) : .conflict(jobID: entry.jobID)
+            }
             state.jobs[job.id] = job
             state.jobOrder.append(job.id)
             if let idempotencyKey { state.idempotency[idempotencyKey] = (bodyHash, job.id) }
+            return .none
         }
     }
 

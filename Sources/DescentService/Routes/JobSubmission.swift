@@ -31,12 +31,7 @@ enum JobSubmission {
             switch context.catalog.lookup(idempotencyKey: key, bodyHash: bodyHash) {
             case .none: break
             case .replay(let job): return accepted(job, replayed: true)
-            case .conflict(let jobID):
-                return Problem(
-                    .unprocessableContent,
-                    detail: "The Idempotency-Key \(key) was used for job \(jobID) with a different body; "
-                        + "use a new key for a new job."
-                ).response()
+            case .conflict(let jobID): return idempotencyConflict(key, jobID: jobID)
             }
         }
         if body["objective"] != nil {
@@ -60,7 +55,11 @@ enum JobSubmission {
         let job = Job(
             id: ResourceID.make(prefix: ResourceID.jobPrefix).rawValue, spec: spec, dataset: record,
             createdAt: Date(), sequence: context.catalog.nextSequence(), version: context.version)
-        context.catalog.addJob(job, idempotencyKey: key, bodyHash: bodyHash)
+        switch context.catalog.addJob(job, idempotencyKey: key, bodyHash: bodyHash) {
+        case .none: break
+        case .replay(let first): return accepted(first, replayed: true)
+        case .conflict(let jobID): return idempotencyConflict(key ?? "", jobID: jobID)
+        }
         guard context.scheduler.submit(job) else {
             context.catalog.removeJob(job, idempotencyKey: key)
             return Problem(
@@ -70,6 +69,14 @@ enum JobSubmission {
             ).response()
         }
         return accepted(job, replayed: false)
+    }
+
+    private static func idempotencyConflict(_ key: String, jobID: String) -> HTTPResponse {
+        Problem(
+            .unprocessableContent,
+            detail: "The Idempotency-Key \(key) was used for job \(jobID) with a different body; use a new key for a "
+                + "new job."
+        ).response()
     }
 
     private static func accepted(_ job: Job, replayed: Bool) -> HTTPResponse {
