@@ -28,7 +28,7 @@ extension Database {
             let statement = try connection.prepare(
                 """
                 SELECT id, sequence, name, created_at, bytes, sha256, content_key, rows, columns, feature_names,
-                    element_size, features, targets, sample_weights
+                    element_size, features, targets, sample_weights, deleted_at
                 FROM datasets ORDER BY sequence
                 """)
             var datasets: [StoredDataset] = []
@@ -42,15 +42,25 @@ extension Database {
                         featureNames: Self.decodeNames(statement.text(9) ?? ""),
                         elementSize: Int(statement.int64(10)), features: statement.blob(11),
                         targets: Self.doubles(statement.blob(12)),
-                        sampleWeights: statement.isNull(13) ? nil : Self.doubles(statement.blob(13))))
+                        sampleWeights: statement.isNull(13) ? nil : Self.doubles(statement.blob(13)),
+                        deletedAt: statement.isNull(14) ? nil : Date(timeIntervalSince1970: statement.double(14))))
             }
             return datasets
         }
     }
 
-    package func deleteDataset(_ id: String) throws(StorageError) {
+    /// Deletes the dataset, or — while jobs refer to it — marks it deleted (its content key freed, so the
+    /// same content can be uploaded again as a new dataset).
+    package func deleteDataset(_ id: String, at date: Date = Date()) throws(StorageError) {
         try write { () throws(SQLiteError) in
-            try connection.prepare("DELETE FROM datasets WHERE id = ?").run([.text(id)])
+            let used = try connection.prepare("SELECT count(*) FROM jobs WHERE dataset_id = ?")
+            try used.bind([.text(id)])
+            guard try used.step(), used.int64(0) > 0 else {
+                return try connection.prepare("DELETE FROM datasets WHERE id = ?").run([.text(id)])
+            }
+            try connection.prepare(
+                "UPDATE datasets SET deleted_at = ?, content_key = 'deleted:' || id WHERE id = ?"
+            ).run([.real(date.timeIntervalSince1970), .text(id)])
         }
     }
 

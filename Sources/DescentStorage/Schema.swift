@@ -22,12 +22,14 @@ enum Schema {
             element_size INTEGER NOT NULL CHECK (element_size IN (4, 8)),
             features BLOB NOT NULL,
             targets BLOB NOT NULL,
-            sample_weights BLOB
+            sample_weights BLOB,
+            -- A deleted dataset stays while finished jobs refer to it (their manifest and predictions need it).
+            deleted_at REAL
         );
         CREATE TABLE jobs (
             id TEXT PRIMARY KEY,
             sequence INTEGER NOT NULL,
-            dataset_id TEXT NOT NULL REFERENCES datasets (id),
+            dataset_id TEXT NOT NULL,
             spec TEXT NOT NULL,
             idempotency_key TEXT UNIQUE,
             body_sha256 TEXT,

@@ -18,11 +18,13 @@ package struct StoredDataset: Sendable, Equatable {
     package var features: [UInt8]
     package var targets: [Double]
     package var sampleWeights: [Double]?
+    /// Set when the API deleted the dataset; the row stays for the jobs that used it.
+    package var deletedAt: Date?
 
     package init(
         id: String, sequence: Int, name: String?, createdAt: Date, bytes: Int, sha256: String, contentKey: String,
         rows: Int, columns: Int, featureNames: [String], elementSize: Int, features: [UInt8], targets: [Double],
-        sampleWeights: [Double]?
+        sampleWeights: [Double]?, deletedAt: Date? = nil
     ) {
         self.id = id
         self.sequence = sequence
@@ -38,6 +40,7 @@ package struct StoredDataset: Sendable, Equatable {
         self.features = features
         self.targets = targets
         self.sampleWeights = sampleWeights
+        self.deletedAt = deletedAt
     }
 }
 

@@ -77,7 +77,7 @@ struct DatabaseTests {
         #expect(history[1].validationLoss == 0.3 && history[0].validationLoss == nil)
     }
 
-    @Test("deleting a job deletes its history; a dataset a job refers to cannot be deleted")
+    @Test("deleting a job deletes its history; a dataset jobs refer to is only marked deleted")
     func deletes() throws {
         let database = try Database(directory: try directory())
         try database.insert(dataset())
@@ -88,21 +88,28 @@ struct DatabaseTests {
                     iteration: 1, loss: 1, gradientNorm: 1, stepNorm: 1, learningRate: 1, validationLoss: nil,
                     elapsedSeconds: 0)
             ], to: "job_1")
-        #expect(throws: StorageError.self) { try database.deleteDataset("ds_1") }
+        try database.deleteDataset("ds_1", at: Date(timeIntervalSince1970: 1_900_000_000))
+        #expect(try database.datasets().first?.deletedAt == Date(timeIntervalSince1970: 1_900_000_000))
+        // Its content key is free: the same content uploaded again is a new dataset.
+        var again = dataset("ds_2", sequence: 3)
+        again.contentKey = dataset().contentKey
+        try database.insert(again)
+        #expect(try database.datasets().count == 2)
         try database.deleteJob("job_1")
         #expect(try database.history(of: "job_1").isEmpty)
-        try database.deleteDataset("ds_1")
-        #expect(try database.datasets().isEmpty)
+        try database.deleteDataset("ds_2")
+        #expect(try database.datasets().map(\.id) == ["ds_1"])
     }
 
     @Test("a failed write leaves nothing half-written: the whole transaction rolls back")
     func atomicWrites() throws {
         let database = try Database(directory: try directory())
         try database.insert(dataset())
-        // A job whose dataset does not exist fails its foreign key: nothing of it is stored.
-        var orphan = job("job_2")
-        orphan.datasetID = "ds_missing"
-        #expect(throws: StorageError.self) { try database.save(orphan) }
+        // History of a job that does not exist fails its foreign key: none of the rows is stored.
+        let row = StoredProgress(
+            iteration: 1, loss: 1, gradientNorm: 1, stepNorm: 1, learningRate: 1, validationLoss: nil, elapsedSeconds: 0
+        )
+        #expect(throws: StorageError.self) { try database.append([row], to: "job_missing") }
         // A transaction that fails after a good statement leaves no trace of that statement either.
         #expect(throws: SQLiteError.self) {
             try database.connection.transaction { () throws(SQLiteError) in
@@ -112,6 +119,7 @@ struct DatabaseTests {
         }
         #expect(try database.datasets().count == 1)
         #expect(try database.jobs().isEmpty)
+        #expect(try database.connection.integer("SELECT count(*) FROM history") == 0)
     }
 
     @Test("a file written by a newer Descent is refused, naming the file and the versions")
