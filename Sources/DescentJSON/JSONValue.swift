@@ -76,6 +76,16 @@ extension JSONValue {
         if case .object(let object) = self { return object }
         return nil
     }
+
+    package var numberValue: Double? {
+        if case .number(let number) = self { return number }
+        return nil
+    }
+
+    package var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
 }
 
 extension JSONValue: ExpressibleByDictionaryLiteral {

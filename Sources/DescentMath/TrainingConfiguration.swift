@@ -78,6 +78,19 @@ package struct ProgressEvent: Sendable, Equatable {
     /// The data term on the validation rows, when rows are held out.
     package var validationLoss: Double?
     package var elapsedSeconds: Double
+
+    package init(
+        iteration: Int, loss: Double, gradientNorm: Double, stepNorm: Double, learningRate: Double,
+        validationLoss: Double?, elapsedSeconds: Double
+    ) {
+        self.iteration = iteration
+        self.loss = loss
+        self.gradientNorm = gradientNorm
+        self.stepNorm = stepNorm
+        self.learningRate = learningRate
+        self.validationLoss = validationLoss
+        self.elapsedSeconds = elapsedSeconds
+    }
 }
 
 package struct TrainingResult: Sendable {

@@ -3,6 +3,7 @@ import DescentJobs
 import DescentLog
 import DescentPOSIX
 import DescentServer
+import DescentStorage
 import Foundation
 import Synchronization
 
@@ -12,6 +13,7 @@ package final class Application: Sendable {
     let logger: Logger
     private let router: Router
     private let readiness: Readiness
+    private let context: ServiceContext
     private let requestMetrics = RequestMetrics()
     private let serverBox = Mutex<HTTPServer?>(nil)
 
@@ -27,6 +29,7 @@ package final class Application: Sendable {
                 cores: ProcessInfo.processInfo.activeProcessorCount, metrics: jobMetrics, logger: logger),
             jobMetrics: jobMetrics, streams: StreamRegistry(), logger: logger, version: Configuration.version,
             streamKeepAliveSeconds: configuration.streamKeepAliveSeconds)
+        self.context = context
         var router = Router()
         Self.addServiceRoutes(to: &router, readiness: readiness)
         MetricsRoute.add(to: &router, context, requests: requestMetrics)
@@ -40,6 +43,7 @@ package final class Application: Sendable {
     /// Prepares the data directory, binds the socket and starts serving. Throws `StartupError` when it cannot.
     package func start() throws {
         try prepareDataDirectory()
+        try openStore()
         let server = HTTPServer(configuration: configuration.server, logger: logger) { [self] request, responder in
             handle(request, responder)
         }
@@ -75,6 +79,30 @@ package final class Application: Sendable {
                 metrics.record(route: route, method: method, status: response.status.code, seconds: seconds)
                 responder.respond(response)
             })
+    }
+
+    /// Opens the SQLite store in the data directory, puts back what it holds, and queues again the jobs that
+    /// had not finished (they run from the start: same spec, data and seed, same weights).
+    private func openStore() throws {
+        let store: JobStore
+        let stored:
+            (datasets: [(record: DatasetRecord, deleted: Bool)], jobs: [(job: Job, key: String?, bodyHash: String?)])
+        do throws(StorageError) {
+            store = try JobStore(directory: configuration.dataDirectory)
+            stored = try store.load(version: Configuration.version)
+        } catch {
+            throw StartupError(message: "cannot open the store: \(error)")
+        }
+        let unfinished = context.catalog.restore(datasets: stored.datasets, jobs: stored.jobs)
+        context.catalog.useStore(store)
+        context.scheduler.useStore(store)
+        for job in unfinished { _ = context.scheduler.submit(job, ignoringLimit: true) }
+        logger.info(
+            "store opened",
+            [
+                "path": .string(store.path), "datasets": .int(stored.datasets.count), "jobs": .int(stored.jobs.count),
+                "requeued": .int(unfinished.count),
+            ])
     }
 
     private func prepareDataDirectory() throws {

@@ -86,6 +86,23 @@ extension Database {
         }
     }
 
+    /// Records the end of a job — its state and its whole history — in one transaction.
+    package func finish(
+        jobID: String, status: String, startedAt: Date?, finishedAt: Date, result: String?, error: String?,
+        history: [StoredProgress]
+    ) throws(StorageError) {
+        try write { () throws(SQLiteError) in
+            try connection.prepare(
+                "UPDATE jobs SET status = ?, started_at = ?, finished_at = ?, result = ?, error = ? WHERE id = ?"
+            ).run([
+                .text(status), startedAt.map { .real($0.timeIntervalSince1970) } ?? .null,
+                .real(finishedAt.timeIntervalSince1970), result.map(SQLiteValue.text) ?? .null,
+                error.map(SQLiteValue.text) ?? .null, .text(jobID),
+            ])
+            try insertHistory(history, jobID: jobID)
+        }
+    }
+
     package func jobs() throws(StorageError) -> [StoredJob] {
         try read { () throws(SQLiteError) in
             let statement = try connection.prepare(
@@ -122,21 +139,23 @@ extension Database {
     /// Appends reported iterations, all in one transaction (a checkpoint's worth at a time, not one per row).
     package func append(_ progress: [StoredProgress], to jobID: String) throws(StorageError) {
         guard !progress.isEmpty else { return }
-        try write { () throws(SQLiteError) in
-            let statement = try connection.prepare(
-                """
-                INSERT OR REPLACE INTO history (job_id, iteration, loss, gradient_norm, step_norm, learning_rate,
-                    validation_loss, elapsed_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for event in progress {
-                try statement.run([
-                    .text(jobID), .integer(Int64(event.iteration)), .real(event.loss), .real(event.gradientNorm),
-                    .real(event.stepNorm), .real(event.learningRate),
-                    event.validationLoss.map(SQLiteValue.real) ?? .null,
-                    .real(event.elapsedSeconds),
-                ])
-            }
+        try write { () throws(SQLiteError) in try insertHistory(progress, jobID: jobID) }
+    }
+
+    private func insertHistory(_ progress: [StoredProgress], jobID: String) throws(SQLiteError) {
+        guard !progress.isEmpty else { return }
+        let statement = try connection.prepare(
+            """
+            INSERT OR REPLACE INTO history (job_id, iteration, loss, gradient_norm, step_norm, learning_rate,
+                validation_loss, elapsed_seconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for event in progress {
+            try statement.run([
+                .text(jobID), .integer(Int64(event.iteration)), .real(event.loss), .real(event.gradientNorm),
+                .real(event.stepNorm), .real(event.learningRate), event.validationLoss.map(SQLiteValue.real) ?? .null,
+                .real(event.elapsedSeconds),
+            ])
         }
     }
 

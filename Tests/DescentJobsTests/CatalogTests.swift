@@ -13,41 +13,41 @@ struct CatalogTests {
     }
 
     /// Adds datasets ds_0 … ds_{count−1}, each with its own content.
-    private func catalog(datasets count: Int) -> Catalog {
+    private func catalog(datasets count: Int) throws -> Catalog {
         let catalog = Catalog()
-        for index in 0..<count { _ = catalog.addDataset(record("ds_\(index)")) }
+        for index in 0..<count { _ = try catalog.addDataset(record("ds_\(index)")) }
         return catalog
     }
 
     // MARK: Datasets
 
     @Test("a dataset with a content key already stored is the stored one, not a new one")
-    func datasetDedupe() {
+    func datasetDedupe() throws {
         let catalog = Catalog()
-        let first = catalog.addDataset(record("ds_a", contentKey: "same"))
+        let first = try catalog.addDataset(record("ds_a", contentKey: "same"))
         #expect(first.created)
         #expect(first.record.id == "ds_a")
-        let second = catalog.addDataset(record("ds_b", contentKey: "same"))
+        let second = try catalog.addDataset(record("ds_b", contentKey: "same"))
         #expect(!second.created)
         #expect(second.record.id == "ds_a")
         #expect(second.record.sequence == first.record.sequence)
         #expect(catalog.dataset("ds_b") == nil)
-        let other = catalog.addDataset(record("ds_c", contentKey: "other"))
+        let other = try catalog.addDataset(record("ds_c", contentKey: "other"))
         #expect(other.created)
         #expect(other.record.sequence > first.record.sequence)
         #expect(catalog.datasetCount == 2)
     }
 
     @Test("a deleted dataset is gone, and its content can be added again as a new dataset")
-    func datasetDelete() {
+    func datasetDelete() throws {
         let catalog = Catalog()
-        _ = catalog.addDataset(record("ds_a", contentKey: "content"))
-        #expect(catalog.deleteDataset("ds_a") == .deleted)
+        _ = try catalog.addDataset(record("ds_a", contentKey: "content"))
+        #expect(try catalog.deleteDataset("ds_a") == .deleted)
         #expect(catalog.dataset("ds_a") == nil)
         #expect(catalog.datasetCount == 0)
-        #expect(catalog.deleteDataset("ds_a") == .notFound)
-        #expect(catalog.deleteDataset("ds_never") == .notFound)
-        let again = catalog.addDataset(record("ds_b", contentKey: "content"))
+        #expect(try catalog.deleteDataset("ds_a") == .notFound)
+        #expect(try catalog.deleteDataset("ds_never") == .notFound)
+        let again = try catalog.addDataset(record("ds_b", contentKey: "content"))
         #expect(again.created && again.record.id == "ds_b")
         #expect(catalog.datasets(limit: 10, before: nil).items.map(\.id) == ["ds_b"])
     }
@@ -55,18 +55,18 @@ struct CatalogTests {
     @Test("a dataset used by an unfinished job cannot be deleted; once the job has finished it can")
     func datasetInUse() throws {
         let catalog = Catalog()
-        let stored = catalog.addDataset(record("ds_a")).record
+        let stored = try catalog.addDataset(record("ds_a")).record
         let job = JobsTestData.job(
             try JobsTestData.spec("{}"), on: stored, id: "job_1", sequence: catalog.nextSequence())
-        catalog.addJob(job)
-        #expect(catalog.deleteDataset("ds_a") == .inUse("job_1"))
+        try catalog.addJob(job)
+        #expect(try catalog.deleteDataset("ds_a") == .inUse("job_1"))
         #expect(job.requestCancel(at: Date()))
-        #expect(catalog.deleteDataset("ds_a") == .deleted)
+        #expect(try catalog.deleteDataset("ds_a") == .deleted)
     }
 
     @Test("five datasets, two per page: three pages newest first, the last without a cursor")
     func datasetPaging() throws {
-        let catalog = catalog(datasets: 5)
+        let catalog = try catalog(datasets: 5)
         let first = catalog.datasets(limit: 2, before: nil)
         #expect(first.items.map(\.id) == ["ds_4", "ds_3"])
         let firstCursor = try #require(first.next)
@@ -83,27 +83,27 @@ struct CatalogTests {
 
     @Test("a cursor stays put when items before it are deleted")
     func cursorStableAcrossDeletes() throws {
-        let catalog = catalog(datasets: 5)
+        let catalog = try catalog(datasets: 5)
         let first = catalog.datasets(limit: 2, before: nil)
         let cursor = try #require(first.next)
         // Delete both items of the page already read, the one the cursor names included.
-        #expect(catalog.deleteDataset("ds_3") == .deleted)
-        #expect(catalog.deleteDataset("ds_4") == .deleted)
+        #expect(try catalog.deleteDataset("ds_3") == .deleted)
+        #expect(try catalog.deleteDataset("ds_4") == .deleted)
         let second = catalog.datasets(limit: 2, before: cursor)
         #expect(second.items.map(\.id) == ["ds_2", "ds_1"])
         // A new dataset goes to the front, not into later pages.
-        _ = catalog.addDataset(record("ds_new"))
+        _ = try catalog.addDataset(record("ds_new"))
         let again = catalog.datasets(limit: 2, before: cursor)
         #expect(again.items.map(\.id) == ["ds_2", "ds_1"])
         // Deleting the next item to read moves the page on to the one after it.
-        #expect(catalog.deleteDataset("ds_2") == .deleted)
+        #expect(try catalog.deleteDataset("ds_2") == .deleted)
         let third = catalog.datasets(limit: 2, before: cursor)
         #expect(third.items.map(\.id) == ["ds_1", "ds_0"])
         #expect(third.next == nil)
     }
 
     @Test("an empty catalog lists nothing")
-    func emptyListing() {
+    func emptyListing() throws {
         let listing = Catalog().datasets(limit: 50, before: nil)
         #expect(listing.items.isEmpty && listing.next == nil)
     }
@@ -113,14 +113,14 @@ struct CatalogTests {
     @Test("jobs list newest first, filtered by status and dataset, with cursors")
     func jobPaging() throws {
         let catalog = Catalog()
-        let a = catalog.addDataset(record("ds_a")).record
-        let b = catalog.addDataset(record("ds_b")).record
+        let a = try catalog.addDataset(record("ds_a")).record
+        let b = try catalog.addDataset(record("ds_b")).record
         let spec = try JobsTestData.spec("{}")
         var jobs: [Job] = []
         for index in 0..<5 {
             let job = JobsTestData.job(
                 spec, on: index.isMultiple(of: 2) ? a : b, id: "job_\(index)", sequence: catalog.nextSequence())
-            catalog.addJob(job)
+            try catalog.addJob(job)
             jobs.append(job)
         }
         _ = jobs[1].requestCancel(at: Date())
@@ -149,15 +149,15 @@ struct CatalogTests {
     @Test("only a finished job can be deleted")
     func jobDelete() throws {
         let catalog = Catalog()
-        let stored = catalog.addDataset(record("ds_a")).record
+        let stored = try catalog.addDataset(record("ds_a")).record
         let job = JobsTestData.job(
             try JobsTestData.spec("{}"), on: stored, id: "job_1", sequence: catalog.nextSequence())
-        catalog.addJob(job)
-        #expect(catalog.deleteJob("job_1") == .inUse("job_1"))
+        try catalog.addJob(job)
+        #expect(try catalog.deleteJob("job_1") == .inUse("job_1"))
         _ = job.requestCancel(at: Date())
-        #expect(catalog.deleteJob("job_1") == .deleted)
+        #expect(try catalog.deleteJob("job_1") == .deleted)
         #expect(catalog.job("job_1") == nil)
-        #expect(catalog.deleteJob("job_1") == .notFound)
+        #expect(try catalog.deleteJob("job_1") == .notFound)
     }
 
     // MARK: Idempotency
@@ -165,7 +165,7 @@ struct CatalogTests {
     @Test("an idempotency key finds nothing, the same body's job, or a conflict for another body")
     func idempotency() throws {
         let catalog = Catalog()
-        let stored = catalog.addDataset(record("ds_a")).record
+        let stored = try catalog.addDataset(record("ds_a")).record
         let job = JobsTestData.job(
             try JobsTestData.spec("{}"), on: stored, id: "job_1", sequence: catalog.nextSequence())
 
@@ -173,7 +173,7 @@ struct CatalogTests {
             Issue.record("an unused key should find nothing")
             return
         }
-        catalog.addJob(job, idempotencyKey: "key-1", bodyHash: "h1")
+        try catalog.addJob(job, idempotencyKey: "key-1", bodyHash: "h1")
         guard case .replay(let replayed) = catalog.lookup(idempotencyKey: "key-1", bodyHash: "h1") else {
             Issue.record("the same key and body should replay the job")
             return
@@ -193,22 +193,22 @@ struct CatalogTests {
     @Test("two first requests racing with one key: the second is not added, and gets the first's job")
     func idempotencyRace() throws {
         let catalog = Catalog()
-        let stored = catalog.addDataset(record("ds_a")).record
+        let stored = try catalog.addDataset(record("ds_a")).record
         let spec = try JobsTestData.spec("{}")
         let first = JobsTestData.job(spec, on: stored, id: "job_1", sequence: catalog.nextSequence())
         let second = JobsTestData.job(spec, on: stored, id: "job_2", sequence: catalog.nextSequence())
         let third = JobsTestData.job(spec, on: stored, id: "job_3", sequence: catalog.nextSequence())
         // Both looked the key up before either added its job; the adds decide.
-        guard case .none = catalog.addJob(first, idempotencyKey: "key", bodyHash: "h") else {
+        guard case .none = try catalog.addJob(first, idempotencyKey: "key", bodyHash: "h") else {
             Issue.record("the first add should be taken")
             return
         }
-        guard case .replay(let replayed) = catalog.addJob(second, idempotencyKey: "key", bodyHash: "h") else {
+        guard case .replay(let replayed) = try catalog.addJob(second, idempotencyKey: "key", bodyHash: "h") else {
             Issue.record("the second add with the same body should replay the first job")
             return
         }
         #expect(replayed === first)
-        guard case .conflict(let jobID) = catalog.addJob(third, idempotencyKey: "key", bodyHash: "other") else {
+        guard case .conflict(let jobID) = try catalog.addJob(third, idempotencyKey: "key", bodyHash: "other") else {
             Issue.record("an add with another body should conflict")
             return
         }
@@ -219,10 +219,10 @@ struct CatalogTests {
     @Test("a job taken back out, or deleted, frees its idempotency key")
     func idempotencyReleased() throws {
         let catalog = Catalog()
-        let stored = catalog.addDataset(record("ds_a")).record
+        let stored = try catalog.addDataset(record("ds_a")).record
         let spec = try JobsTestData.spec("{}")
         let refused = JobsTestData.job(spec, on: stored, id: "job_1", sequence: catalog.nextSequence())
-        catalog.addJob(refused, idempotencyKey: "key", bodyHash: "h")
+        try catalog.addJob(refused, idempotencyKey: "key", bodyHash: "h")
         catalog.removeJob(refused, idempotencyKey: "key")
         #expect(catalog.job("job_1") == nil)
         guard case .none = catalog.lookup(idempotencyKey: "key", bodyHash: "h") else {
@@ -231,9 +231,9 @@ struct CatalogTests {
         }
 
         let finished = JobsTestData.job(spec, on: stored, id: "job_2", sequence: catalog.nextSequence())
-        catalog.addJob(finished, idempotencyKey: "key", bodyHash: "h")
+        try catalog.addJob(finished, idempotencyKey: "key", bodyHash: "h")
         _ = finished.requestCancel(at: Date())
-        #expect(catalog.deleteJob("job_2") == .deleted)
+        #expect(try catalog.deleteJob("job_2") == .deleted)
         guard case .none = catalog.lookup(idempotencyKey: "key", bodyHash: "h") else {
             Issue.record("a deleted job's key should be free")
             return

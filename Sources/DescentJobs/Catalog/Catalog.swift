@@ -1,12 +1,16 @@
 import DescentMath
+import DescentStorage
 import Foundation
 import Synchronization
 
-/// The datasets and jobs the service knows, in memory (issue 4 allows it; the durability issue moves them to
-/// SQLite). Listings are newest first and paginate by an opaque cursor: the creation sequence number of the
-/// last item returned, so a page boundary stays put when items before it are deleted.
+/// The datasets and jobs the service knows. They are served from memory; with a `JobStore` every change is
+/// also written to SQLite before the call returns (so before the API answers), and `restore` reads them
+/// back at start-up. Listings are newest first and paginate by an opaque cursor: the creation sequence
+/// number of the last item returned, so a page boundary stays put when items before it are deleted.
 package final class Catalog: Sendable {
     private let state = Mutex(State())
+    private let storeBox = Mutex<JobStore?>(nil)
+    private var store: JobStore? { storeBox.withLock { $0 } }
 
     private struct State {
         var datasets: [String: DatasetRecord] = [:]
@@ -21,17 +25,63 @@ package final class Catalog: Sendable {
 
     package init() {}
 
+    /// Writes every change to `store` from now on.
+    package func useStore(_ store: JobStore) { storeBox.withLock { $0 = store } }
+
+    /// Puts back what the store held: datasets (deleted ones only for their jobs' sake) and jobs. Returns the
+    /// jobs that had not finished, in submission order, for the scheduler to run again.
+    package func restore(
+        datasets: [(record: DatasetRecord, deleted: Bool)], jobs: [(job: Job, key: String?, bodyHash: String?)]
+    ) -> [Job] {
+        state.withLock { state in
+            for (record, deleted) in datasets {
+                state.sequence = max(state.sequence, record.sequence)
+                guard !deleted else { continue }
+                state.datasets[record.id] = record
+                state.datasetOrder.append(record.id)
+                state.datasetByContent[record.contentKey] = record.id
+            }
+            var unfinished: [Job] = []
+            for (job, key, bodyHash) in jobs {
+                state.sequence = max(state.sequence, job.sequence)
+                state.jobs[job.id] = job
+                state.jobOrder.append(job.id)
+                if let key { state.idempotency[key] = (bodyHash ?? "", job.id) }
+                if !job.status.isFinished { unfinished.append(job) }
+            }
+            return unfinished
+        }
+    }
+
     // MARK: Datasets
 
-    /// Adds `record`, or returns the dataset already stored with the same content key (and false).
-    package func addDataset(_ record: DatasetRecord) -> (record: DatasetRecord, created: Bool) {
-        state.withLock { state in
+    /// Adds `record` (stored first), or returns the dataset already stored with the same content key (and
+    /// false).
+    package func addDataset(_ record: DatasetRecord) throws(StorageError) -> (record: DatasetRecord, created: Bool) {
+        var record = record
+        let existing: DatasetRecord? = state.withLock { state in
+            if let id = state.datasetByContent[record.contentKey], let existing = state.datasets[id] { return existing }
+            state.sequence += 1
+            record.sequence = state.sequence
+            return nil
+        }
+        if let existing { return (existing, false) }
+        // Written outside the lock: a large dataset takes a while, and other requests need the catalog.
+        do {
+            try store?.insert(record)
+        } catch {
+            // The same content uploaded twice at once: the other upload's row won the unique content key.
+            if let winner = state.withLock({ state in
+                state.datasetByContent[record.contentKey].flatMap { state.datasets[$0] }
+            }) {
+                return (winner, false)
+            }
+            throw error
+        }
+        return state.withLock { state in
             if let id = state.datasetByContent[record.contentKey], let existing = state.datasets[id] {
                 return (existing, false)
             }
-            var record = record
-            state.sequence += 1
-            record.sequence = state.sequence
             state.datasets[record.id] = record
             state.datasetOrder.append(record.id)
             state.datasetByContent[record.contentKey] = record.id
@@ -50,12 +100,14 @@ package final class Catalog: Sendable {
         case inUse(String)
     }
 
-    package func deleteDataset(_ id: String) -> DeleteOutcome {
-        state.withLock { state in
+    package func deleteDataset(_ id: String) throws(StorageError) -> DeleteOutcome {
+        let store = self.store
+        return try state.withLock { state throws(StorageError) in
             guard let record = state.datasets[id] else { return .notFound }
             if let user = state.jobs.values.first(where: { $0.dataset.id == id && !$0.status.isFinished }) {
                 return .inUse(user.id)
             }
+            try store?.deleteDataset(id)
             state.datasets[id] = nil
             state.datasetByContent[record.contentKey] = nil
             state.datasetOrder.removeAll { $0 == id }
@@ -78,15 +130,18 @@ package final class Catalog: Sendable {
         }
     }
 
-    /// Adds `job`. With an idempotency key that another request took first (two retries racing), the job is
-    /// not added and the answer is that request's job (or the conflict): the key is checked and taken under
-    /// one lock.
-    @discardableResult
-    package func addJob(_ job: Job, idempotencyKey: String? = nil, bodyHash: String = "") -> IdempotentLookup {
-        state.withLock { state in
+    /// Adds `job` (stored first). With an idempotency key that another request took first (two retries
+    /// racing), the job is not added and the answer is that request's job (or the conflict): the key is checked
+    /// and taken under one lock.
+    package func addJob(
+        _ job: Job, idempotencyKey: String? = nil, bodyHash: String = ""
+    ) throws(StorageError) -> IdempotentLookup {
+        let store = self.store
+        return try state.withLock { state throws(StorageError) in
             if let idempotencyKey, let entry = state.idempotency[idempotencyKey], let first = state.jobs[entry.jobID] {
                 return entry.bodyHash == bodyHash ? .replay(first) : .conflict(jobID: entry.jobID)
             }
+            try store?.insert(job, idempotencyKey: idempotencyKey, bodyHash: bodyHash)
             state.jobs[job.id] = job
             state.jobOrder.append(job.id)
             if let idempotencyKey { state.idempotency[idempotencyKey] = (bodyHash, job.id) }
@@ -96,6 +151,7 @@ package final class Catalog: Sendable {
 
     /// Takes a job back out (its submission was refused after all, e.g. the queue was full).
     package func removeJob(_ job: Job, idempotencyKey: String?) {
+        try? store?.deleteJob(job.id)
         state.withLock { state in
             state.jobs[job.id] = nil
             state.jobOrder.removeAll { $0 == job.id }
@@ -123,10 +179,12 @@ package final class Catalog: Sendable {
 
     package func job(_ id: String) -> Job? { state.withLock { $0.jobs[id] } }
 
-    package func deleteJob(_ id: String) -> DeleteOutcome {
-        state.withLock { state in
+    package func deleteJob(_ id: String) throws(StorageError) -> DeleteOutcome {
+        let store = self.store
+        return try state.withLock { state throws(StorageError) in
             guard let job = state.jobs[id] else { return .notFound }
             guard job.status.isFinished else { return .inUse(job.id) }
+            try store?.deleteJob(id)
             state.jobs[id] = nil
             state.jobOrder.removeAll { $0 == id }
             state.idempotency = state.idempotency.filter { $0.value.jobID != id }

@@ -162,6 +162,21 @@ package final class Job: Sendable {
 
     func record(_ event: ProgressEvent) { update { $0.history.append(event) } }
 
+    /// Puts a finished job read from the store back in its final state.
+    func restoreFinished(
+        _ status: JobStatus, startedAt: Date?, finishedAt: Date, history: [ProgressEvent], outcome: JobOutcome?,
+        failure: JobFailure?
+    ) {
+        update { state in
+            state.status = status
+            state.startedAt = startedAt
+            state.finishedAt = finishedAt
+            state.history = history
+            state.outcome = outcome
+            state.failure = failure
+        }
+    }
+
     func finish(_ status: JobStatus, outcome: JobOutcome?, failure: JobFailure?, at date: Date) {
         update { state in
             state.status = status

@@ -1,11 +1,12 @@
 import DescentLog
 import DescentMath
+import DescentStorage
 import Foundation
 
 /// Runs one job on the calling (worker) thread: builds the model, trains, computes the closed-form reference
 /// where there is one, and records the outcome on the job.
 enum JobRunner {
-    static func run(_ job: Job, parallelism: Int, metrics: JobMetrics, logger: Logger) {
+    static func run(_ job: Job, parallelism: Int, store: JobStore?, metrics: JobMetrics, logger: Logger) {
         guard job.start(at: Date()) else { return }
         let spec = job.spec
         let trainer: Trainer
@@ -20,7 +21,7 @@ enum JobRunner {
             }
         } catch {
             let detail = error.fields.map { "\($0.pointer): \($0.detail)" }.joined(separator: "; ")
-            job.finish(.failed, outcome: nil, failure: .unprocessable(detail), at: Date())
+            finish(job, .failed, outcome: nil, failure: .unprocessable(detail), store: store, logger: logger)
             metrics.jobFinished(.failed, iterations: 0)
             return
         }
@@ -52,7 +53,7 @@ enum JobRunner {
             failure = .unprocessable(result.detail ?? "the loss diverged; try a smaller learning rate or \"auto\"")
         default: status = .succeeded
         }
-        job.finish(status, outcome: outcome, failure: failure, at: Date())
+        finish(job, status, outcome: outcome, failure: failure, store: store, logger: logger)
         metrics.jobFinished(status, iterations: result.iterations)
         logger.info(
             "job finished",
@@ -60,6 +61,22 @@ enum JobRunner {
                 "job": .string(job.id), "status": .string(status.rawValue),
                 "iterations": .int(result.iterations), "stop_reason": .string(result.stopReason.rawValue),
             ])
+    }
+
+    /// Stores the job's end, then publishes it: whoever sees a job finished can count on it staying finished
+    /// after a restart. A store that cannot write (a full disk) is logged; the job is then finished in memory
+    /// only, and would run again after a restart.
+    private static func finish(
+        _ job: Job, _ status: JobStatus, outcome: JobOutcome?, failure: JobFailure?, store: JobStore?, logger: Logger
+    ) {
+        let date = Date()
+        do throws(StorageError) {
+            try store?.finish(
+                job, status, startedAt: job.snapshot.startedAt, finishedAt: date, outcome: outcome, failure: failure)
+        } catch {
+            logger.error("cannot store a finished job", ["job": .string(job.id), "error": .string("\(error)")])
+        }
+        job.finish(status, outcome: outcome, failure: failure, at: date)
     }
 
     /// For linear least squares (l1 = 0, where the optimum has a closed form): the loss at the exact optimum

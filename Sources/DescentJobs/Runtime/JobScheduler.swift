@@ -1,4 +1,5 @@
 import DescentLog
+import DescentStorage
 import Dispatch
 import Foundation
 import Synchronization
@@ -23,6 +24,7 @@ package final class JobScheduler: Sendable {
     private let metrics: JobMetrics
     private let logger: Logger
     private let state = Mutex(State())
+    private let store = Mutex<JobStore?>(nil)
 
     private let jobsQueued = DispatchSemaphore(value: 0)
 
@@ -44,15 +46,19 @@ package final class JobScheduler: Sendable {
         self.logger = logger
     }
 
+    /// Makes finished jobs durable from now on.
+    package func useStore(_ store: JobStore) { self.store.withLock { $0 = store } }
+
     /// Jobs waiting for a worker.
     package var depth: Int { state.withLock { $0.queued } }
 
     package var running: Int { state.withLock { $0.running } }
 
-    /// Queues `job`; false when the queue is full.
-    package func submit(_ job: Job) -> Bool {
+    /// Queues `job`; false when the queue is full. `ignoringLimit` is for jobs restored at start-up, which
+    /// were accepted before and must run whatever the limit is now.
+    package func submit(_ job: Job, ignoringLimit: Bool = false) -> Bool {
         let startThread: Bool? = state.withLock { state in
-            guard state.queued < maxQueue else { return nil }
+            guard ignoringLimit || state.queued < maxQueue else { return nil }
             state.queue.append(job)
             // A new thread when the waiting ones cannot take every queued job and the limit allows it.
             guard state.threads < workers, state.threads - state.running < state.queued else { return false }
@@ -73,7 +79,14 @@ package final class JobScheduler: Sendable {
     /// Cancels `job`: at once when it is still queued (it then leaves the queue, freeing its place), else
     /// within one iteration.
     package func cancel(_ job: Job) {
-        guard job.requestCancel(at: Date()) else { return }
+        let date = Date()
+        guard job.requestCancel(at: date) else { return }
+        do throws(StorageError) {
+            try store.withLock { $0 }?.finish(
+                job, .cancelled, startedAt: nil, finishedAt: date, outcome: nil, failure: nil)
+        } catch {
+            logger.error("cannot store a cancelled job", ["job": .string(job.id), "error": .string("\(error)")])
+        }
         state.withLock { state in
             if let index = state.queue[state.head...].firstIndex(where: { $0 === job }) {
                 state.queue.remove(at: index)
@@ -87,7 +100,8 @@ package final class JobScheduler: Sendable {
         while true {
             jobsQueued.wait()
             guard let (job, parallelism) = next() else { continue }
-            JobRunner.run(job, parallelism: parallelism, metrics: metrics, logger: logger)
+            JobRunner.run(
+                job, parallelism: parallelism, store: store.withLock { $0 }, metrics: metrics, logger: logger)
             state.withLock { $0.running -= 1 }
         }
     }

@@ -23,7 +23,13 @@ enum DatasetRoutes {
         }
         router.add(.DELETE, "/v1/datasets/{id}") { request, responder in
             let id = request.pathParameters["id"] ?? ""
-            switch context.catalog.deleteDataset(id) {
+            let outcome: Catalog.DeleteOutcome
+            do throws(StorageError) {
+                outcome = try context.catalog.deleteDataset(id)
+            } catch {
+                return responder.respond(Responses.storageFailure(error))
+            }
+            switch outcome {
             case .deleted: responder.respond(HTTPResponse(status: .noContent))
             case .notFound: responder.respond(Responses.notFound("dataset", id))
             case .inUse(let job):
@@ -96,7 +102,13 @@ enum DatasetRoutes {
 
     /// 201 for a new dataset, 200 with the stored one when the same content was uploaded before.
     static func store(_ record: DatasetRecord, _ context: ServiceContext) -> HTTPResponse {
-        let (stored, created) = context.catalog.addDataset(record)
+        let stored: DatasetRecord
+        let created: Bool
+        do {
+            (stored, created) = try context.catalog.addDataset(record)
+        } catch {
+            return Responses.storageFailure(error)
+        }
         guard created else { return Responses.json(stored.json) }
         return Responses.json(stored.json, status: .created, headers: [("Location", "/v1/datasets/\(stored.id)")])
     }

@@ -18,7 +18,13 @@ enum JobRoutes {
         router.add(.GET, "/v1/jobs/{id}") { request, responder in get(request, context, responder) }
         router.add(.DELETE, "/v1/jobs/{id}") { request, responder in
             let id = request.pathParameters["id"] ?? ""
-            switch context.catalog.deleteJob(id) {
+            let outcome: Catalog.DeleteOutcome
+            do throws(StorageError) {
+                outcome = try context.catalog.deleteJob(id)
+            } catch {
+                return responder.respond(Responses.storageFailure(error))
+            }
+            switch outcome {
             case .deleted: responder.respond(HTTPResponse(status: .noContent))
             case .notFound: responder.respond(Responses.notFound("job", id))
             case .inUse:

@@ -55,7 +55,13 @@ enum JobSubmission {
         let job = Job(
             id: ResourceID.make(prefix: ResourceID.jobPrefix).rawValue, spec: spec, dataset: record,
             createdAt: Date(), sequence: context.catalog.nextSequence(), version: context.version)
-        switch context.catalog.addJob(job, idempotencyKey: key, bodyHash: bodyHash) {
+        let added: Catalog.IdempotentLookup
+        do {
+            added = try context.catalog.addJob(job, idempotencyKey: key, bodyHash: bodyHash)
+        } catch {
+            return Responses.storageFailure(error)
+        }
+        switch added {
         case .none: break
         case .replay(let first): return accepted(first, replayed: true)
         case .conflict(let jobID): return idempotencyConflict(key ?? "", jobID: jobID)
@@ -125,7 +131,11 @@ enum JobSubmission {
                     id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name ?? "inline",
                     dataset: dataset, createdAt: Date(), bytes: bytes.count, sha256: sha256,
                     contentKey: "inline\n\(sha256)")
-                return .success(context.catalog.addDataset(record).record)
+                do {
+                    return .success(try context.catalog.addDataset(record).record)
+                } catch {
+                    return .failure(HTTPResponseError(Responses.storageFailure(error)))
+                }
             } catch {
                 return .failure(HTTPResponseError(DatasetRoutes.ingestProblem(error, pointerPrefix: "/dataset")))
             }

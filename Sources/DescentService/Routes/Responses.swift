@@ -1,6 +1,7 @@
 import DescentHTTP
 import DescentJSON
 import DescentJobs
+import DescentStorage
 import Foundation
 
 /// Small helpers every route uses to answer.
@@ -9,6 +10,17 @@ enum Responses {
         var response = HTTPResponse(status: status, contentType: "application/json", body: JSONWriter.bytes(value))
         for (name, value) in headers { response.headers.add(name, value) }
         return response
+    }
+
+    /// A write the store could not make: 507 when the disk is full or cannot be written (the request may be
+    /// retried once there is room), 500 otherwise. Nothing of the request was kept.
+    static func storageFailure(_ error: StorageError) -> HTTPResponse {
+        if case .sqlite(let failure) = error, failure.isFull || failure.isReadOnly {
+            return Problem(
+                .insufficientStorage, detail: "The request could not be stored, and nothing of it was kept: \(error)."
+            ).response()
+        }
+        return Problem(.internalServerError, detail: "The request could not be stored: \(error).").response()
     }
 
     static func notFound(_ what: String, _ id: String) -> HTTPResponse {

@@ -37,26 +37,3 @@ extension ProgressEvent {
         ]
     }
 }
-
-extension JobOutcome {
-    func json(softmax: Bool) -> JSONValue {
-        [
-            "weights": softmax ? .array(weights.map { JSONValue($0) }) : JSONValue(weights[0]),
-            "intercept": softmax ? JSONValue(intercepts) : .number(intercepts[0]),
-            "loss": .number(loss),
-            "iterations": JSONValue(iterations),
-            "converged": .bool(converged),
-            "stop_reason": .string(stopReason.rawValue),
-            "validation_loss": JSONValue(validationLoss),
-            "lipschitz": JSONValue(lipschitz),
-            "reference": reference.map { ["loss": .number($0.loss), "weights_distance": .number($0.weightsDistance)] }
-                ?? .null,
-        ]
-    }
-}
-
-extension JobFailure {
-    var json: JSONValue {
-        ["type": "about:blank", "title": .string(title), "status": JSONValue(status), "detail": .string(detail)]
-    }
-}

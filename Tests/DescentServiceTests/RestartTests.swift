@@ -1,0 +1,98 @@
+import DescentJSON
+import DescentTestSupport
+import Foundation
+import Testing
+
+/// Issue 5's first promise, through the real binary: what was accepted is on disk. Killed with SIGKILL and
+/// started again on the same data directory, the service has every dataset and finished job (with its
+/// history), and runs again the jobs that had not finished, to the same weights bit for bit.
+@Suite(
+    "Restart recovery (real binary, kill -9)",
+    .enabled(if: DescentBinary.exists && Curl.isInstalled, "needs .build/debug/descent and curl"))
+struct RestartTests {
+    private func request(_ arguments: [String]) throws -> (body: String, status: Int) {
+        let result = try Curl.run(["-w", "\n%{http_code}"] + arguments)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        return (lines.dropLast().joined(separator: "\n"), Int(lines.last ?? "") ?? 0)
+    }
+
+    private func object(_ text: String) throws -> JSONObject {
+        guard case .object(let object) = try JSONParser.parse(Array(text.utf8)) else {
+            throw TestFailure("not a JSON object: \(text)")
+        }
+        return object
+    }
+
+    private func submit(_ base: String, _ spec: String) throws -> String {
+        let (body, status) = try request([
+            "-H", "Content-Type: application/json", "--data-binary", spec, "\(base)/v1/jobs",
+        ])
+        #expect(status == 202, "\(body)")
+        return try #require(try object(body)["id"]?.stringValue, "\(body)")
+    }
+
+    private func finished(_ base: String, _ id: String) throws -> JSONObject {
+        let (body, status) = try request(["\(base)/v1/jobs/\(id)?wait=30"])
+        #expect(status == 200, "\(body)")
+        return try object(body)
+    }
+
+    @Test(
+        "after kill -9: datasets, finished jobs and histories are back; an interrupted job reruns to the same weights")
+    func survivesKill() throws {
+        let directory = try TemporaryDirectory()
+        var (descent, port) = try RunningDescent.start(in: directory)
+        var base = "http://127.0.0.1:\(port)"
+        let csv = try directory.file("data.csv", contents: Array(EndToEndData.csv.utf8))
+        let upload = try request(["-H", "Content-Type: text/csv", "--data-binary", "@\(csv)", "\(base)/v1/datasets"])
+        #expect(upload.status == 201)
+        let datasetID = try #require(try object(upload.body)["id"]?.stringValue)
+
+        let quick = try submit(base, #"{"dataset_id": "\#(datasetID)", "report_every": 10, "seed": 3}"#)
+        let before = try finished(base, quick)
+        #expect(before["status"] == .string("succeeded"))
+        let history = try request(["\(base)/v1/jobs/\(quick)/history"]).body
+        // A job long enough to be running when the process dies (≈ seconds of work; weight_tolerance 0 keeps it
+        // from stopping early), and the same spec again, run to its end, as the reference.
+        let longSpec =
+            #"{"dataset_id": "\#(datasetID)", "optimizer": {"method": "minibatch", "batch_size": 2},"#
+            + #" "stopping": {"max_iterations": 40000, "weight_tolerance": 0}, "report_every": 10000, "seed": 11}"#
+        let interrupted = try submit(base, longSpec)
+        usleep(200_000)
+        let state = try object(try request(["\(base)/v1/jobs/\(interrupted)"]).body)
+        #expect(state["status"] == .string("running"), "the job should still run when the process is killed")
+        kill(descent.process.processIdentifier, SIGKILL)
+        descent.process.waitUntilExit()
+
+        (descent, port) = try RunningDescent.start(in: directory)
+        defer { kill(descent.process.processIdentifier, SIGTERM) }
+        base = "http://127.0.0.1:\(port)"
+        let dataset = try request(["\(base)/v1/datasets/\(datasetID)"])
+        #expect(dataset.status == 200)
+        #expect(try object(dataset.body) == object(upload.body))
+        let after = try finished(base, quick)
+        #expect(after == before)
+        #expect(try request(["\(base)/v1/jobs/\(quick)/history"]).body == history)
+
+        let rerun = try finished(base, interrupted)
+        #expect(rerun["status"] == .string("succeeded"), "\(rerun)")
+        let reference = try finished(base, try submit(base, longSpec))
+        #expect(rerun["result"]?.objectValue?["weights"] == reference["result"]?.objectValue?["weights"])
+        #expect(rerun["result"]?.objectValue?["intercept"] == reference["result"]?.objectValue?["intercept"])
+        #expect(rerun["manifest"] == reference["manifest"])
+    }
+
+    @Test("a store file that is not a database stops start-up with a message naming it")
+    func corruptStore() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.url.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try Data(repeating: 0x5A, count: 8192).write(to: data.appendingPathComponent("descent.sqlite"))
+        let result = try ChildProcess.run(
+            DescentBinary.path, ["--host", "127.0.0.1", "--port", "0", "--data-dir", data.path],
+            environment: DescentBinary.cleanEnvironment, timeout: 20)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(data.appendingPathComponent("descent.sqlite").path), "\(result.stderr)")
+        #expect(result.stderr.contains("move it away"), "\(result.stderr)")
+    }
+}
