@@ -97,12 +97,24 @@ package final class Application: Sendable {
         context.catalog.useStore(store)
         context.scheduler.useStore(store)
         for job in unfinished { _ = context.scheduler.submit(job, ignoringLimit: true) }
+        sweepRetention()
         logger.info(
             "store opened",
             [
                 "path": .string(store.path), "datasets": .int(stored.datasets.count), "jobs": .int(stored.jobs.count),
                 "requeued": .int(unfinished.count),
             ])
+    }
+
+    /// Deletes the jobs that finished more than `DESCENT_RETENTION` ago, then comes back a tenth of that
+    /// period later (at most a minute), for as long as the service runs.
+    private func sweepRetention() {
+        let retention = configuration.retentionSeconds
+        let purged = context.catalog.purgeJobs(finishedBefore: Date().addingTimeInterval(-retention))
+        if !purged.isEmpty { logger.info("retention", ["deleted_jobs": .int(purged.count)]) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + min(retention / 10, 60)) { [weak self] in
+            self?.sweepRetention()
+        }
     }
 
     private func prepareDataDirectory() throws {

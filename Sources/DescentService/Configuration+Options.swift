@@ -79,6 +79,16 @@ extension Configuration {
         seconds("--idle-timeout", "DESCENT_IDLE_TIMEOUT", default: "60", "keep-alive wait for the next request") {
             $0.server.idleTimeout = $1
         },
+        ConfigurationOption(
+            flag: "--retention", variable: "DESCENT_RETENTION", valueName: "DURATION", defaultValue: "7d",
+            help: "how long finished jobs (with their history) are kept; a number with s, m, h or d"
+        ) { text, configuration in
+            guard let seconds = parseDuration(text) else {
+                return "expected a duration such as 90s, 30m, 12h or 7d (at least 1 s)"
+            }
+            configuration.retentionSeconds = seconds
+            return nil
+        },
         seconds(
             "--stream-keepalive", "DESCENT_STREAM_KEEPALIVE", default: "15",
             "silence after which a progress stream sends a keep-alive comment"
@@ -101,6 +111,21 @@ extension Configuration {
             set(&configuration, value)
             return nil
         }
+    }
+
+    /// "90s", "30m", "12h", "7d", or a bare number of seconds; at least one second.
+    package static func parseDuration(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        var number = Substring(text)
+        var unit = 1.0
+        if let last = text.last, let scale = units[last] {
+            number = number.dropLast()
+            unit = scale
+        }
+        guard number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let value = Double(number),
+            value * unit >= 1, value * unit <= 100 * 365 * 86_400
+        else { return nil }
+        return value * unit
     }
 
     private static func seconds(

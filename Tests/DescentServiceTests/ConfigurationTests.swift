@@ -89,4 +89,17 @@ struct ConfigurationTests {
         let text = Configuration.versionText
         #expect(text.contains("libnghttp2") && text.contains("SQLite") && text.contains("OpenBLAS"))
     }
+
+    @Test("durations: a number with s, m, h or d, at least a second")
+    func durations() {
+        #expect(Configuration.parseDuration("90s") == 90)
+        #expect(Configuration.parseDuration("30m") == 1800)
+        #expect(Configuration.parseDuration("12h") == 43_200)
+        #expect(Configuration.parseDuration("7d") == 604_800)
+        #expect(Configuration.parseDuration("1.5h") == 5400)
+        #expect(Configuration.parseDuration("120") == 120)
+        for bad in ["", "d", "0s", "0.5", "-1d", "7w", "1e3s", "nan", "7 d"] {
+            #expect(Configuration.parseDuration(bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -82,6 +82,26 @@ struct RestartTests {
         #expect(rerun["manifest"] == reference["manifest"])
     }
 
+    @Test("finished jobs are deleted with their history after the retention period; datasets stay")
+    func retention() throws {
+        let directory = try TemporaryDirectory()
+        let (descent, port) = try RunningDescent.start(in: directory, extraArguments: ["--retention", "1s"])
+        defer { kill(descent.process.processIdentifier, SIGTERM) }
+        let base = "http://127.0.0.1:\(port)"
+        let job = try submit(
+            base,
+            #"{"dataset": {"features": [[1], [2], [3]], "targets": [1, 2, 3]}, "stopping": {"max_iterations": 5}}"#)
+        let finishedJob = try finished(base, job)
+        #expect(finishedJob["status"] == .string("succeeded"))
+        let datasetID = try #require(finishedJob["dataset_id"]?.stringValue)
+        #expect(try request(["\(base)/v1/jobs/\(job)"]).status == 200)
+        let deadline = Date().addingTimeInterval(10)
+        while try request(["\(base)/v1/jobs/\(job)"]).status == 200, Date() < deadline { usleep(100_000) }
+        #expect(try request(["\(base)/v1/jobs/\(job)"]).status == 404)
+        #expect(try request(["\(base)/v1/jobs/\(job)/history"]).status == 404)
+        #expect(try request(["\(base)/v1/datasets/\(datasetID)"]).status == 200)
+    }
+
     @Test("a store file that is not a database stops start-up with a message naming it")
     func corruptStore() throws {
         let directory = try TemporaryDirectory()

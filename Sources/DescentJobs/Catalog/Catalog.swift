@@ -205,6 +205,29 @@ package final class Catalog: Sendable {
         }
     }
 
+    /// Deletes the jobs that finished before `date`, with their history (retention). Returns their ids.
+    @discardableResult
+    package func purgeJobs(finishedBefore date: Date) -> [String] {
+        let store = self.store
+        return state.withLock { state in
+            var purged: [String] = []
+            for (id, job) in state.jobs {
+                guard job.status.isFinished, let finished = job.snapshot.finishedAt, finished < date else { continue }
+                if let store {
+                    // A job the store cannot delete now stays, and is tried again at the next sweep.
+                    do { try store.deleteJob(id) } catch { continue }
+                }
+                state.jobs[id] = nil
+                purged.append(id)
+            }
+            guard !purged.isEmpty else { return purged }
+            let gone = Set(purged)
+            state.jobOrder.removeAll { gone.contains($0) }
+            state.idempotency = state.idempotency.filter { !gone.contains($0.value.jobID) }
+            return purged
+        }
+    }
+
     /// Jobs by status, for `/metrics`.
     package var jobCounts: [JobStatus: Int] {
         let jobs = state.withLock { Array($0.jobs.values) }
