@@ -74,11 +74,16 @@ package final class Trainer {
     }
 
     /// Runs to a stopping rule. `progress` sees every reported iteration; `isCancelled` is asked every
-    /// iteration (and every few hundred stochastic steps) and ends the run `cancelled`.
+    /// iteration (and every few hundred stochastic steps) and ends the run `cancelled`. With `checkpointEvery`,
+    /// `checkpoint` receives the run's whole state at the top of an iteration whenever that many seconds have
+    /// passed since the last one; `resumingFrom` continues a run from such a state (taken by a trainer with
+    /// the same model and configuration) as if it had never stopped.
     package func run(
-        progress: (ProgressEvent) -> Void = { _ in }, isCancelled: () -> Bool = { false }
+        progress: (ProgressEvent) -> Void = { _ in }, isCancelled: () -> Bool = { false },
+        resumingFrom resume: TrainerCheckpoint? = nil, checkpointEvery: Double? = nil,
+        checkpoint: (TrainerCheckpoint) -> Void = { _ in }
     ) -> TrainingResult {
-        let started = Date()
+        var started = Date()
         let stopping = configuration.stopping
         let baseRate: Double
         switch configuration.learningRate {
@@ -91,12 +96,46 @@ package final class Trainer {
         var rate = baseRate
         var iteration = 0
         var lastFinite = theta
+        if let resume {
+            started = Date().addingTimeInterval(-resume.elapsedSeconds)
+            iteration = resume.iteration
+            theta = resume.theta
+            previous = resume.previous
+            lastFinite = resume.lastFinite
+            optimizer = Optimizer(
+                rule: configuration.rule, first: resume.optimizerFirst, second: resume.optimizerSecond,
+                steps: resume.optimizerSteps)
+            random = RandomSource(state: resume.random) ?? random
+            order = resume.order
+            l1Total = resume.l1Total
+            l1Applied = resume.l1Applied
+            rate = resume.rate
+            stepNorm = resume.stepNorm
+            monitor.state = resume.monitor
+            snapshots = Array(zip(resume.snapshotIterations, resume.snapshotParameters))
+        }
+        let firstIteration = iteration
+        var lastCheckpoint = Date()
         // A full pass costs as much as a whole epoch of SGD steps, so stochastic runs evaluate only when a
         // report, a rule or the last iteration needs it; the cheap rules are checked every epoch regardless.
         let evaluatesEveryIteration =
             configuration.sampling == .fullBatch || stopping.gradientTolerance > 0 || stopping.lossTolerance > 0
             || split.validation != nil
         while true {
+            if let checkpointEvery, iteration > firstIteration,
+                Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery
+            {
+                checkpoint(
+                    TrainerCheckpoint(
+                        iteration: iteration, theta: theta, previous: previous, lastFinite: lastFinite,
+                        optimizerFirst: optimizer.first, optimizerSecond: optimizer.second,
+                        optimizerSteps: optimizer.steps, random: random.state, order: order, l1Total: l1Total,
+                        l1Applied: l1Applied, lipschitz: lipschitz, rate: rate, stepNorm: stepNorm,
+                        monitor: monitor.state, snapshotIterations: snapshots.map(\.iteration),
+                        snapshotParameters: snapshots.map(\.parameters),
+                        elapsedSeconds: Date().timeIntervalSince(started)))
+                lastCheckpoint = Date()
+            }
             let due = iteration == 0 || iteration % max(1, configuration.reportEvery) == 0
             if !evaluatesEveryIteration && !due
                 && !monitor.stopsWithoutEvaluation(

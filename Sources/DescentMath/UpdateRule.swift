@@ -41,6 +41,14 @@ package struct Optimizer: Sendable, Equatable {
         steps = 0
     }
 
+    /// A rule with the state a checkpoint recorded.
+    package init(rule: UpdateRule, first: [Double], second: [Double], steps: Int) {
+        self.rule = rule
+        self.first = first
+        self.second = second
+        self.steps = steps
+    }
+
     /// Applies one step to `theta` in place; `gradient` has θ's length.
     package mutating func step(
         _ theta: inout [Double], gradient: UnsafeBufferPointer<Double>, learningRate eta: Double
