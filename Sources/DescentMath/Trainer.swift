@@ -55,6 +55,22 @@ package final class Trainer {
         if !model.fitIntercept { for index in model.weightRange.upperBound..<model.parameterCount { theta[index] = 0 } }
     }
 
+    /// Whether `checkpoint` has the shapes of this trainer's state (same model, same rule): resuming from
+    /// anything else would be meaningless, and a caller starts afresh instead.
+    package func canResume(from checkpoint: TrainerCheckpoint) -> Bool {
+        let count = model.parameterCount
+        let fresh = Optimizer(rule: configuration.rule, parameterCount: count)
+        let rows = split.training.count(in: model.dataset.rows)
+        return checkpoint.theta.count == count && checkpoint.previous.count == count
+            && checkpoint.lastFinite.count == count && checkpoint.l1Total.count == count
+            && checkpoint.l1Applied.count == count && checkpoint.optimizerFirst.count == fresh.first.count
+            && checkpoint.optimizerSecond.count == fresh.second.count && RandomSource(state: checkpoint.random) != nil
+            && (checkpoint.order.isEmpty
+                || (checkpoint.order.count == rows
+                    && checkpoint.order.allSatisfy { $0 >= 0 && $0 < model.dataset.rows }))
+            && checkpoint.iteration >= 0 && checkpoint.iteration <= configuration.stopping.maxIterations
+    }
+
     /// The Lipschitz constant L of ∇(data term + l2 part) — λ_max of the weighted Gram matrix of [x, 1]
     /// times the loss's curvature bound, plus l2 — and the safe step 1/L. For losses without a Lipschitz
     /// gradient, λ_max alone (plus l2) stands in, which is the right scale for a subgradient step.

@@ -26,7 +26,8 @@ package final class Application: Sendable {
             catalog: Catalog(),
             scheduler: JobScheduler(
                 workers: configuration.workers, maxQueue: configuration.maxQueue,
-                cores: ProcessInfo.processInfo.activeProcessorCount, metrics: jobMetrics, logger: logger),
+                cores: ProcessInfo.processInfo.activeProcessorCount, metrics: jobMetrics, logger: logger,
+                checkpointSeconds: configuration.checkpointSeconds),
             jobMetrics: jobMetrics, streams: StreamRegistry(), logger: logger, version: Configuration.version,
             streamKeepAliveSeconds: configuration.streamKeepAliveSeconds)
         self.context = context
@@ -82,7 +83,7 @@ package final class Application: Sendable {
     }
 
     /// Opens the SQLite store in the data directory, puts back what it holds, and queues again the jobs that
-    /// had not finished (they run from the start: same spec, data and seed, same weights).
+    /// had not finished (each goes on from its last checkpoint, or from the start: the same weights either way).
     private func openStore() throws {
         let store: JobStore
         let stored:

@@ -79,6 +79,10 @@ extension Configuration {
         seconds("--idle-timeout", "DESCENT_IDLE_TIMEOUT", default: "60", "keep-alive wait for the next request") {
             $0.server.idleTimeout = $1
         },
+        seconds(
+            "--checkpoint-seconds", "DESCENT_CHECKPOINT_SECONDS", default: "2",
+            "how often a running job's state is saved, so a restart goes on from there"
+        ) { $0.checkpointSeconds = $1 },
         ConfigurationOption(
             flag: "--retention", variable: "DESCENT_RETENTION", valueName: "DURATION", defaultValue: "7d",
             help: "how long finished jobs (with their history) are kept; a number with s, m, h or d"

@@ -9,6 +9,8 @@ package struct Configuration: Sendable {
     package var dataDirectory = "./data"
     package var workers = ProcessInfo.processInfo.activeProcessorCount
     package var maxQueue = 1024
+    /// Seconds between a running job's checkpoints (DESCENT_CHECKPOINT_SECONDS, default 2).
+    package var checkpointSeconds = 2.0
     /// How long finished jobs are kept (DESCENT_RETENTION, default 7 days).
     package var retentionSeconds = 7 * 86_400.0
     /// How long a progress stream may stay silent before it sends a keep-alive comment (API.md: 15 s).

@@ -100,6 +100,29 @@ extension Database {
                 error.map(SQLiteValue.text) ?? .null, .text(jobID),
             ])
             try insertHistory(history, jobID: jobID)
+            try connection.prepare("DELETE FROM checkpoints WHERE job_id = ?").run([.text(jobID)])
+        }
+    }
+
+    /// A running job's checkpoint, with the iterations it reported since the last one, in one transaction.
+    package func saveCheckpoint(
+        jobID: String, iteration: Int, state: [UInt8], savedAt: Date, history: [StoredProgress]
+    ) throws(StorageError) {
+        try write { () throws(SQLiteError) in
+            try insertHistory(history, jobID: jobID)
+            try connection.prepare(
+                "INSERT OR REPLACE INTO checkpoints (job_id, iteration, state, saved_at) VALUES (?, ?, ?, ?)"
+            ).run([.text(jobID), .integer(Int64(iteration)), .blob(state), .real(savedAt.timeIntervalSince1970)])
+        }
+    }
+
+    /// The job's last checkpoint: the iteration it was taken at and its bytes.
+    package func checkpoint(of jobID: String) throws(StorageError) -> (iteration: Int, state: [UInt8])? {
+        try read { () throws(SQLiteError) in
+            let statement = try connection.prepare("SELECT iteration, state FROM checkpoints WHERE job_id = ?")
+            try statement.bind([.text(jobID)])
+            guard try statement.step() else { return nil }
+            return (Int(statement.int64(0)), statement.blob(1))
         }
     }
 

@@ -38,10 +38,11 @@ struct RestartTests {
     }
 
     @Test(
-        "after kill -9: datasets, finished jobs and histories are back; an interrupted job reruns to the same weights")
+        "after kill -9: datasets, finished jobs and histories are back; an interrupted job resumes to the same weights")
     func survivesKill() throws {
         let directory = try TemporaryDirectory()
-        var (descent, port) = try RunningDescent.start(in: directory)
+        let checkpoints = ["--checkpoint-seconds", "0.2"]
+        var (descent, port) = try RunningDescent.start(in: directory, extraArguments: checkpoints)
         var base = "http://127.0.0.1:\(port)"
         let csv = try directory.file("data.csv", contents: Array(EndToEndData.csv.utf8))
         let upload = try request(["-H", "Content-Type: text/csv", "--data-binary", "@\(csv)", "\(base)/v1/datasets"])
@@ -58,13 +59,13 @@ struct RestartTests {
             #"{"dataset_id": "\#(datasetID)", "optimizer": {"method": "minibatch", "batch_size": 2},"#
             + #" "stopping": {"max_iterations": 40000, "weight_tolerance": 0}, "report_every": 10000, "seed": 11}"#
         let interrupted = try submit(base, longSpec)
-        usleep(200_000)
+        usleep(700_000)
         let state = try object(try request(["\(base)/v1/jobs/\(interrupted)"]).body)
         #expect(state["status"] == .string("running"), "the job should still run when the process is killed")
         kill(descent.process.processIdentifier, SIGKILL)
         descent.process.waitUntilExit()
 
-        (descent, port) = try RunningDescent.start(in: directory)
+        (descent, port) = try RunningDescent.start(in: directory, extraArguments: checkpoints)
         defer { kill(descent.process.processIdentifier, SIGTERM) }
         base = "http://127.0.0.1:\(port)"
         let dataset = try request(["\(base)/v1/datasets/\(datasetID)"])
@@ -76,6 +77,15 @@ struct RestartTests {
 
         let rerun = try finished(base, interrupted)
         #expect(rerun["status"] == .string("succeeded"), "\(rerun)")
+        // It went on from a checkpoint, not from the start, and its history has every report exactly once.
+        let resumed = try #require(descent.logLine("job resumed"), "\(descent.stderrLines.suffix(5))")
+        #expect((resumed["iteration"] as? Int ?? 0) > 0)
+        guard
+            case .array(let events) = try JSONParser.parse(
+                Array(try request(["\(base)/v1/jobs/\(interrupted)/history"]).body.utf8))
+        else { throw TestFailure("history is not an array") }
+        let iterations = events.compactMap { $0.objectValue?["iteration"]?.numberValue }
+        #expect(iterations == [10000, 20000, 30000, 40000])
         let reference = try finished(base, try submit(base, longSpec))
         #expect(rerun["result"]?.objectValue?["weights"] == reference["result"]?.objectValue?["weights"])
         #expect(rerun["result"]?.objectValue?["intercept"] == reference["result"]?.objectValue?["intercept"])

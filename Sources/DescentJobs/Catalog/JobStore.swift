@@ -65,6 +65,16 @@ package final class JobStore: @unchecked Sendable {
         }
     }
 
+    /// A running job's checkpoint and the progress events it reported since the last one.
+    func saveCheckpoint(_ job: Job, _ checkpoint: TrainerCheckpoint, newEvents: [ProgressEvent]) throws(StorageError) {
+        let state = checkpoint.encoded()
+        let history = newEvents.map(Self.stored)
+        try onQueue { () throws(StorageError) in
+            try database.saveCheckpoint(
+                jobID: job.id, iteration: checkpoint.iteration, state: state, savedAt: Date(), history: history)
+        }
+    }
+
     func deleteJob(_ id: String) throws(StorageError) {
         try onQueue { () throws(StorageError) in try database.deleteJob(id) }
     }
@@ -140,9 +150,17 @@ package final class JobStore: @unchecked Sendable {
         )
     }
 
+    private static func progress(of jobID: String, _ database: Database) throws(StorageError) -> [ProgressEvent] {
+        try database.history(of: jobID).map { row in
+            ProgressEvent(
+                iteration: row.iteration, loss: row.loss, gradientNorm: row.gradientNorm, stepNorm: row.stepNorm,
+                learningRate: row.learningRate, validationLoss: row.validationLoss, elapsedSeconds: row.elapsedSeconds)
+        }
+    }
+
     /// A job as it was stored. A finished one comes back finished, with its history; a queued or running one
-    /// comes back queued, to run again from the start — a run is a function of its spec, data and seed, so the
-    /// rerun ends with the weights the interrupted run would have had, bit for bit.
+    /// comes back queued, to go on from its last checkpoint (or from the start without one) — either way it
+    /// ends with the weights the interrupted run would have had, bit for bit.
     private static func job(
         _ stored: StoredJob, dataset: DatasetRecord, version: String, database: Database
     ) throws(StorageError) -> Job? {
@@ -153,14 +171,19 @@ package final class JobStore: @unchecked Sendable {
             id: stored.id, spec: spec, dataset: dataset, createdAt: stored.createdAt, sequence: stored.sequence,
             version: version)
         guard let status = JobStatus(rawValue: stored.status), status.isFinished, let finishedAt = stored.finishedAt
-        else { return job }
+        else {
+            // Unfinished: it goes on from its last checkpoint, with the history reported before it.
+            if let (iteration, bytes) = try database.checkpoint(of: stored.id),
+                let checkpoint = TrainerCheckpoint(decoding: bytes)
+            {
+                let history = try progress(of: stored.id, database).filter { $0.iteration < iteration }
+                job.restoreProgress(history: history, checkpoint: checkpoint)
+            }
+            return job
+        }
         let outcome = stored.result.flatMap { try? JSONParser.parse(Array($0.utf8)) }.flatMap(JobOutcome.init(stored:))
         let failure = stored.error.flatMap { try? JSONParser.parse(Array($0.utf8)) }.flatMap(JobFailure.init(json:))
-        let history = try database.history(of: stored.id).map { row in
-            ProgressEvent(
-                iteration: row.iteration, loss: row.loss, gradientNorm: row.gradientNorm, stepNorm: row.stepNorm,
-                learningRate: row.learningRate, validationLoss: row.validationLoss, elapsedSeconds: row.elapsedSeconds)
-        }
+        let history = try progress(of: stored.id, database)
         job.restoreFinished(
             status, startedAt: stored.startedAt, finishedAt: finishedAt, history: history, outcome: outcome,
             failure: failure)

@@ -31,6 +31,8 @@ package final class Job: Sendable {
         var watchers: [Int: @Sendable () -> Void] = [:]
         var finishWatchers: [Int: @Sendable () -> Void] = [:]
         var nextWatcher = 0
+        /// Where a restored job's run goes on from (its history up to there is already restored).
+        var resume: TrainerCheckpoint?
     }
 
     package init(id: String, spec: JobSpec, dataset: DatasetRecord, createdAt: Date, sequence: Int, version: String) {
@@ -161,6 +163,28 @@ package final class Job: Sendable {
     }
 
     func record(_ event: ProgressEvent) { update { $0.history.append(event) } }
+
+    /// Puts back an unfinished job's progress read from the store: its history and the checkpoint its run
+    /// resumes from.
+    func restoreProgress(history: [ProgressEvent], checkpoint: TrainerCheckpoint) {
+        update { state in
+            state.history = history
+            state.resume = checkpoint
+        }
+    }
+
+    /// The checkpoint to resume from, once (the worker takes it when the job starts).
+    func takeResumeCheckpoint() -> TrainerCheckpoint? {
+        state.withLock { state in
+            defer { state.resume = nil }
+            return state.resume
+        }
+    }
+
+    /// The events from position `index` of the history on (for writing what a checkpoint has not stored yet).
+    func history(from index: Int) -> [ProgressEvent] {
+        state.withLock { state in index < state.history.count ? Array(state.history[index...]) : [] }
+    }
 
     /// Puts a finished job read from the store back in its final state.
     func restoreFinished(

@@ -6,7 +6,9 @@ import Foundation
 /// Runs one job on the calling (worker) thread: builds the model, trains, computes the closed-form reference
 /// where there is one, and records the outcome on the job.
 enum JobRunner {
-    static func run(_ job: Job, parallelism: Int, store: JobStore?, metrics: JobMetrics, logger: Logger) {
+    static func run(
+        _ job: Job, parallelism: Int, store: JobStore?, checkpointSeconds: Double?, metrics: JobMetrics, logger: Logger
+    ) {
         guard job.start(at: Date()) else { return }
         let spec = job.spec
         let trainer: Trainer
@@ -25,14 +27,31 @@ enum JobRunner {
             metrics.jobFinished(.failed, iterations: 0)
             return
         }
-        var reported = 0
+        // A job restored after a restart goes on from its checkpoint, if that fits this trainer.
+        let resume = job.takeResumeCheckpoint().flatMap { trainer.canResume(from: $0) ? $0 : nil }
+        if let resume {
+            logger.info("job resumed", ["job": .string(job.id), "iteration": .int(resume.iteration)])
+        }
+        var reported = resume?.iteration ?? 0
+        // The history up to here is in the store already (restored, or empty).
+        var stored = job.history.count
         let result = trainer.run(
             progress: { event in
                 job.record(event)
                 metrics.iterationsDone(event.iteration - reported)
                 reported = event.iteration
             },
-            isCancelled: { job.isCancelRequested })
+            isCancelled: { job.isCancelRequested }, resumingFrom: resume,
+            checkpointEvery: store == nil ? nil : checkpointSeconds,
+            checkpoint: { checkpoint in
+                let newEvents = job.history(from: stored)
+                do throws(StorageError) {
+                    try store?.saveCheckpoint(job, checkpoint, newEvents: newEvents)
+                    stored += newEvents.count
+                } catch {
+                    logger.error("cannot store a checkpoint", ["job": .string(job.id), "error": .string("\(error)")])
+                }
+            })
         let model = trainer.model
         var outcome = JobOutcome(
             weights: result.weights, intercepts: result.intercepts, loss: result.loss, iterations: result.iterations,

@@ -38,7 +38,13 @@ package final class JobScheduler: Sendable {
         var queued: Int { queue.count - head }
     }
 
-    package init(workers: Int, maxQueue: Int, cores: Int, metrics: JobMetrics, logger: Logger) {
+    /// Seconds between a running job's checkpoints (once a store is in use).
+    private let checkpointSeconds: Double
+
+    package init(
+        workers: Int, maxQueue: Int, cores: Int, metrics: JobMetrics, logger: Logger, checkpointSeconds: Double = 2
+    ) {
+        self.checkpointSeconds = checkpointSeconds
         self.workers = max(1, workers)
         self.maxQueue = max(1, maxQueue)
         self.cores = max(1, cores)
@@ -101,7 +107,8 @@ package final class JobScheduler: Sendable {
             jobsQueued.wait()
             guard let (job, parallelism) = next() else { continue }
             JobRunner.run(
-                job, parallelism: parallelism, store: store.withLock { $0 }, metrics: metrics, logger: logger)
+                job, parallelism: parallelism, store: store.withLock { $0 }, checkpointSeconds: checkpointSeconds,
+                metrics: metrics, logger: logger)
             state.withLock { $0.running -= 1 }
         }
     }
