@@ -18,6 +18,9 @@ import pytest
 
 from helpers import Api, Server, linear_data, logistic_data
 
+# Checkpoints every 0.1 s, so that most killed jobs go on from a checkpoint rather than from the start.
+FLAGS = ("--workers", "2", "--checkpoint-seconds", "0.1")
+
 MODELS = [
     {"optimizer": {"method": "gd", "learning_rate": "auto"}, "stopping": {"max_iterations": 4000, "weight_tolerance": 0}},
     {"optimizer": {"method": "minibatch", "batch_size": 16, "learning_rate": 0.02}, "stopping": {"max_iterations": 300}},
@@ -48,6 +51,11 @@ def upload_datasets(api: Api) -> tuple[str, str]:
     return api.create_dataset(x, y, name="crash-linear")["id"], api.create_dataset(xl, yl, name="crash-logistic")["id"]
 
 
+def resumes(server: Server) -> int:
+    """How many jobs this server life resumed from a checkpoint (its log is started afresh at each start)."""
+    return server.log_path.read_text().count('"msg":"job resumed"')
+
+
 def submit_exactly_once(api: Api, spec: dict, key: str) -> str:
     """Submits with an Idempotency-Key; the caller retries after a restart if the process died meanwhile."""
     response = api.submit(spec, headers={"Idempotency-Key": key})
@@ -58,22 +66,24 @@ def submit_exactly_once(api: Api, spec: dict, key: str) -> str:
 def test_every_accepted_job_finishes_exactly_once_with_the_reference_weights(binary, tmp_path):
     rng = random.Random(20261127)
     workdir = tmp_path / "crashing"
-    server = Server(binary, workdir, "--workers", "2").start()
+    server = Server(binary, workdir, *FLAGS).start()
     api = Api(server)
     linear_id, logistic_id = upload_datasets(api)
     all_specs = specs(linear_id, logistic_id)
     kill_after = sorted(rng.sample(range(4, 24), 3))  # kill after these many submissions
     accepted: dict[str, str] = {}  # Idempotency-Key -> job id
     kills = 0
+    resumed = 0
     for index, spec in enumerate(all_specs):
         key = f"crash-{index}"
         accepted[key] = submit_exactly_once(api, spec, key)
         if kills < len(kill_after) and index + 1 == kill_after[kills]:
             time.sleep(rng.uniform(0.0, 0.6))  # somewhere inside the running jobs
+            resumed += resumes(server)
             server.process.send_signal(signal.SIGKILL)
             server.process.wait()
             kills += 1
-            server = Server(binary, workdir, "--workers", "2").start()
+            server = Server(binary, workdir, *FLAGS).start()
             api = Api(server)
             # A resubmission with the same key must give the same job, not a second one.
             assert submit_exactly_once(api, spec, key) == accepted[key]
@@ -82,6 +92,8 @@ def test_every_accepted_job_finishes_exactly_once_with_the_reference_weights(bin
     finished = {key: api.wait_for(job_id, timeout=300) for key, job_id in accepted.items()}
     assert all(job["status"] == "succeeded" for job in finished.values()), \
         [(job["id"], job["status"], job["error"]) for job in finished.values() if job["status"] != "succeeded"]
+    resumed += resumes(server)
+    print(f"jobs that went on from a checkpoint after a kill: {resumed}")
     listed = api.get("/v1/jobs?limit=1000").json()["items"]
     assert sorted(job["id"] for job in listed) == sorted(accepted.values()), "a job was lost or run twice"
     server.stop()
