@@ -93,11 +93,12 @@ package final class Trainer {
     /// iteration (and every few hundred stochastic steps) and ends the run `cancelled`. With `checkpointEvery`,
     /// `checkpoint` receives the run's whole state at the top of an iteration whenever that many seconds have
     /// passed since the last one; `resumingFrom` continues a run from such a state (taken by a trainer with
-    /// the same model and configuration) as if it had never stopped.
+    /// the same model and configuration) as if it had never stopped. `checkpointNow` asks for one at the next
+    /// iteration regardless of the cadence.
     package func run(
         progress: (ProgressEvent) -> Void = { _ in }, isCancelled: () -> Bool = { false },
         resumingFrom resume: TrainerCheckpoint? = nil, checkpointEvery: Double? = nil,
-        checkpoint: (TrainerCheckpoint) -> Void = { _ in }
+        checkpointNow: () -> Bool = { false }, checkpoint: (TrainerCheckpoint) -> Void = { _ in }
     ) -> TrainingResult {
         var started = Date()
         let stopping = configuration.stopping
@@ -138,8 +139,10 @@ package final class Trainer {
             configuration.sampling == .fullBatch || stopping.gradientTolerance > 0 || stopping.lossTolerance > 0
             || split.validation != nil
         while true {
-            if let checkpointEvery, iteration > firstIteration,
-                Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery
+            // At the cadence, and whenever the caller asks (a shutdown saves the run before it stops it).
+            if let checkpointEvery,
+                (iteration > firstIteration && Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery)
+                    || checkpointNow()
             {
                 checkpoint(
                     TrainerCheckpoint(

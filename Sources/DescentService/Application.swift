@@ -62,9 +62,18 @@ package final class Application: Sendable {
     package var port: Int { serverBox.withLock { $0?.port ?? 0 } }
 
     /// Stops accepting, finishes in-flight requests, then calls `completion`.
+    /// Running jobs save a checkpoint and stop (they stay queued on disk, and go on after a restart: a rolling
+    /// restart loses no work), while the server finishes its in-flight requests; then `completion`.
     package func shutdown(completion: @escaping @Sendable () -> Void) {
-        guard let server = serverBox.withLock({ $0 }) else { return completion() }
-        server.shutdown(completion: completion)
+        let server = serverBox.withLock { $0 }
+        let group = DispatchGroup()
+        group.enter()
+        context.scheduler.suspend(timeout: configuration.server.shutdownTimeout) { group.leave() }
+        if let server {
+            group.enter()
+            server.shutdown { group.leave() }
+        }
+        group.notify(queue: .global(), execute: completion)
     }
 
     /// Routes a request (404 and 405 are answered as problems by the router), counting it for `/metrics`.

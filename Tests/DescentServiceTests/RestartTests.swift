@@ -92,6 +92,38 @@ struct RestartTests {
         #expect(rerun["manifest"] == reference["manifest"])
     }
 
+    @Test("SIGTERM: a running job saves a checkpoint and stops; after the restart it goes on from there")
+    func gracefulShutdownLosesNoWork() throws {
+        let directory = try TemporaryDirectory()
+        // No checkpoint from the cadence: the one the job resumes from is the shutdown's.
+        let noCadence = ["--checkpoint-seconds", "86400"]
+        var (descent, port) = try RunningDescent.start(in: directory, extraArguments: noCadence)
+        var base = "http://127.0.0.1:\(port)"
+        let spec =
+            #"{"dataset": {"features": [[1, 2], [2, 1], [3, 5], [4, 3], [5, 8]], "targets": [3, 4, 9, 8, 14]},"#
+            + #" "optimizer": {"method": "sgd", "learning_rate": 0.001}, "report_every": 10000,"#
+            + #" "stopping": {"max_iterations": 100000, "weight_tolerance": 0}, "seed": 5}"#
+        let job = try submit(base, spec)
+        usleep(500_000)
+        #expect(try object(try request(["\(base)/v1/jobs/\(job)"]).body)["status"] == .string("running"))
+        kill(descent.process.processIdentifier, SIGTERM)
+        descent.process.waitUntilExit()
+        #expect(descent.process.terminationStatus == 0)
+        let suspended = try #require(descent.logLine("job suspended"), "\(descent.stderrLines.suffix(5))")
+        #expect((suspended["iteration"] as? Int ?? 0) > 0)
+
+        (descent, port) = try RunningDescent.start(in: directory, extraArguments: noCadence)
+        defer { kill(descent.process.processIdentifier, SIGTERM) }
+        base = "http://127.0.0.1:\(port)"
+        let resumedJob = try finished(base, job)
+        #expect(resumedJob["status"] == .string("succeeded"))
+        let resumed = try #require(descent.logLine("job resumed"), "\(descent.stderrLines.suffix(5))")
+        #expect(resumed["iteration"] as? Int == suspended["iteration"] as? Int)
+        let reference = try finished(base, try submit(base, spec))
+        #expect(resumedJob["result"]?.objectValue?["weights"] == reference["result"]?.objectValue?["weights"])
+        #expect(resumedJob["result"]?.objectValue?["intercept"] == reference["result"]?.objectValue?["intercept"])
+    }
+
     @Test("finished jobs are deleted with their history after the retention period; datasets stay")
     func retention() throws {
         let directory = try TemporaryDirectory()

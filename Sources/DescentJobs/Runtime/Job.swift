@@ -19,6 +19,8 @@ package final class Job: Sendable {
     package let createdAt: Date
     package let sequence: Int
     private let cancelFlag = Atomic<Bool>(false)
+    /// Set when the service shuts down: the run saves a checkpoint and stops, and the job stays queued.
+    private let suspendFlag = Atomic<Bool>(false)
     private let state = Mutex(State())
 
     struct State {
@@ -149,6 +151,10 @@ package final class Job: Sendable {
     // MARK: The worker's side
 
     package var isCancelRequested: Bool { cancelFlag.load(ordering: .relaxed) }
+
+    var isSuspendRequested: Bool { suspendFlag.load(ordering: .relaxed) }
+
+    func requestSuspend() { suspendFlag.store(true, ordering: .relaxed) }
 
     /// Marks the job running; false if it was cancelled while it waited.
     func start(at date: Date) -> Bool {

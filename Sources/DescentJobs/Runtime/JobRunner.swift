@@ -35,23 +35,33 @@ enum JobRunner {
         var reported = resume?.iteration ?? 0
         // The history up to here is in the store already (restored, or empty).
         var stored = job.history.count
+        // A shutdown's request is honoured in two steps: a checkpoint at the top of the next iteration, then
+        // the stop (so the stored state is exactly where the run ends).
+        var suspended = false
         let result = trainer.run(
             progress: { event in
                 job.record(event)
                 metrics.iterationsDone(event.iteration - reported)
                 reported = event.iteration
             },
-            isCancelled: { job.isCancelRequested }, resumingFrom: resume,
+            isCancelled: { job.isCancelRequested || (job.isSuspendRequested && suspended) }, resumingFrom: resume,
             checkpointEvery: store == nil ? nil : checkpointSeconds,
+            checkpointNow: { job.isSuspendRequested && !suspended },
             checkpoint: { checkpoint in
                 let newEvents = job.history(from: stored)
                 do throws(StorageError) {
                     try store?.saveCheckpoint(job, checkpoint, newEvents: newEvents)
                     stored += newEvents.count
+                    suspended = job.isSuspendRequested
                 } catch {
                     logger.error("cannot store a checkpoint", ["job": .string(job.id), "error": .string("\(error)")])
                 }
             })
+        if suspended {
+            // Stopped for a shutdown after its checkpoint: it stays queued on disk and goes on after the restart.
+            logger.info("job suspended", ["job": .string(job.id), "iteration": .int(result.iterations)])
+            return
+        }
         let model = trainer.model
         var outcome = JobOutcome(
             weights: result.weights, intercepts: result.intercepts, loss: result.loss, iterations: result.iterations,

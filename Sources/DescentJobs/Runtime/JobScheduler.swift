@@ -35,6 +35,10 @@ package final class JobScheduler: Sendable {
         var running = 0
         /// Worker threads started (busy or waiting).
         var threads = 0
+        /// The jobs the workers run now.
+        var runningJobs: [Job] = []
+        /// Set by a shutdown: no queued job starts any more.
+        var suspended = false
         var queued: Int { queue.count - head }
     }
 
@@ -100,6 +104,24 @@ package final class JobScheduler: Sendable {
         }
     }
 
+    /// For a shutdown: every running job saves a checkpoint at its next iteration and stops, staying queued on
+    /// disk; no queued job starts any more. Calls `completion` when no job runs (or after `timeout` seconds).
+    package func suspend(timeout: Double, completion: @escaping @Sendable () -> Void) {
+        let running: [Job] = state.withLock { state in
+            state.suspended = true
+            return state.runningJobs
+        }
+        for job in running { job.requestSuspend() }
+        whenIdle(deadline: Date().addingTimeInterval(timeout), completion)
+    }
+
+    private func whenIdle(deadline: Date, _ completion: @escaping @Sendable () -> Void) {
+        if state.withLock({ $0.running == 0 }) || Date() >= deadline { return completion() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(10)) { [self] in
+            whenIdle(deadline: deadline, completion)
+        }
+    }
+
     /// A worker's loop: wait for a job, run it, repeat. Every queued job signals `jobsQueued` once, so a
     /// wake-up finds a job unless it was cancelled (and removed) meanwhile; then the worker waits again.
     private func work() {
@@ -109,14 +131,17 @@ package final class JobScheduler: Sendable {
             JobRunner.run(
                 job, parallelism: parallelism, store: store.withLock { $0 }, checkpointSeconds: checkpointSeconds,
                 metrics: metrics, logger: logger)
-            state.withLock { $0.running -= 1 }
+            state.withLock { state in
+                state.running -= 1
+                state.runningJobs.removeAll { $0 === job }
+            }
         }
     }
 
     /// The oldest job still queued, with the threads its passes may use: cores ÷ jobs running.
     private func next() -> (Job, Int)? {
         state.withLock { state in
-            while state.head < state.queue.count {
+            while !state.suspended, state.head < state.queue.count {
                 let job = state.queue[state.head]
                 state.head += 1
                 if state.head > 1024, state.head * 2 > state.queue.count {
@@ -126,6 +151,7 @@ package final class JobScheduler: Sendable {
                 // A job cancelled while it waited has already finished; skip it.
                 guard job.status == .queued else { continue }
                 state.running += 1
+                state.runningJobs.append(job)
                 return (job, max(1, cores / state.running))
             }
             return nil
