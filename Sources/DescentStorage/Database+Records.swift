@@ -89,7 +89,7 @@ extension Database {
     /// Records the end of a job — its state and its whole history — in one transaction.
     package func finish(
         jobID: String, status: String, startedAt: Date?, finishedAt: Date, result: String?, error: String?,
-        history: [StoredProgress]
+        history: some Sequence<StoredProgress>
     ) throws(StorageError) {
         try write { () throws(SQLiteError) in
             try connection.prepare(
@@ -106,7 +106,7 @@ extension Database {
 
     /// A running job's checkpoint, with the iterations it reported since the last one, in one transaction.
     package func saveCheckpoint(
-        jobID: String, iteration: Int, state: [UInt8], savedAt: Date, history: [StoredProgress]
+        jobID: String, iteration: Int, state: [UInt8], savedAt: Date, history: some Sequence<StoredProgress>
     ) throws(StorageError) {
         try write { () throws(SQLiteError) in
             try insertHistory(history, jobID: jobID)
@@ -165,8 +165,8 @@ extension Database {
         try write { () throws(SQLiteError) in try insertHistory(progress, jobID: jobID) }
     }
 
-    private func insertHistory(_ progress: [StoredProgress], jobID: String) throws(SQLiteError) {
-        guard !progress.isEmpty else { return }
+    /// Rows are read from `progress` one at a time, so a lazy sequence is never materialised.
+    private func insertHistory(_ progress: some Sequence<StoredProgress>, jobID: String) throws(SQLiteError) {
         let statement = try connection.prepare(
             """
             INSERT OR REPLACE INTO history (job_id, iteration, loss, gradient_norm, step_norm, learning_rate,

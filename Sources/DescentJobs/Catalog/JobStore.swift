@@ -49,15 +49,16 @@ package final class JobStore: @unchecked Sendable {
         try onQueue { () throws(StorageError) in try database.save(row) }
     }
 
-    /// A job's end — status, result or error, and its whole history — before anyone is told of it.
+    /// A job's end — status, result or error, and the history its checkpoints have not stored (from position
+    /// `storedEvents` on) — before anyone is told of it.
     func finish(
         _ job: Job, _ status: JobStatus, startedAt: Date?, finishedAt: Date, outcome: JobOutcome?,
-        failure: JobFailure?
+        failure: JobFailure?, storedEvents: Int = 0
     ) throws(StorageError) {
         let softmax = job.spec.model == .softmax
         let result = outcome.map { JSONWriter.string($0.storedJSON(softmax: softmax)) }
         let error = failure.map { JSONWriter.string($0.json) }
-        let history = job.history.map(Self.stored)
+        let history = job.history(from: storedEvents).lazy.map(Self.stored)
         try onQueue { () throws(StorageError) in
             try database.finish(
                 jobID: job.id, status: status.rawValue, startedAt: startedAt, finishedAt: finishedAt, result: result,
@@ -66,9 +67,11 @@ package final class JobStore: @unchecked Sendable {
     }
 
     /// A running job's checkpoint and the progress events it reported since the last one.
-    func saveCheckpoint(_ job: Job, _ checkpoint: TrainerCheckpoint, newEvents: [ProgressEvent]) throws(StorageError) {
+    func saveCheckpoint(
+        _ job: Job, _ checkpoint: TrainerCheckpoint, newEvents: ArraySlice<ProgressEvent>
+    ) throws(StorageError) {
         let state = checkpoint.encoded()
-        let history = newEvents.map(Self.stored)
+        let history = newEvents.lazy.map(Self.stored)
         try onQueue { () throws(StorageError) in
             try database.saveCheckpoint(
                 jobID: job.id, iteration: checkpoint.iteration, state: state, savedAt: Date(), history: history)

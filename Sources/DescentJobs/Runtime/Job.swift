@@ -188,8 +188,9 @@ package final class Job: Sendable {
     }
 
     /// The events from position `index` of the history on (for writing what a checkpoint has not stored yet).
-    func history(from index: Int) -> [ProgressEvent] {
-        state.withLock { state in index < state.history.count ? Array(state.history[index...]) : [] }
+    /// A slice shares the history's storage: nothing is copied unless the history grows meanwhile.
+    func history(from index: Int) -> ArraySlice<ProgressEvent> {
+        state.withLock { state in state.history[min(index, state.history.count)...] }
     }
 
     /// Puts a finished job read from the store back in its final state.

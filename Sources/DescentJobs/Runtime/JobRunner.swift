@@ -82,7 +82,7 @@ enum JobRunner {
             failure = .unprocessable(result.detail ?? "the loss diverged; try a smaller learning rate or \"auto\"")
         default: status = .succeeded
         }
-        finish(job, status, outcome: outcome, failure: failure, store: store, logger: logger)
+        finish(job, status, outcome: outcome, failure: failure, store: store, storedEvents: stored, logger: logger)
         metrics.jobFinished(status, iterations: result.iterations)
         logger.info(
             "job finished",
@@ -96,12 +96,14 @@ enum JobRunner {
     /// after a restart. A store that cannot write (a full disk) is logged; the job is then finished in memory
     /// only, and would run again after a restart.
     private static func finish(
-        _ job: Job, _ status: JobStatus, outcome: JobOutcome?, failure: JobFailure?, store: JobStore?, logger: Logger
+        _ job: Job, _ status: JobStatus, outcome: JobOutcome?, failure: JobFailure?, store: JobStore?,
+        storedEvents: Int = 0, logger: Logger
     ) {
         let date = Date()
         do throws(StorageError) {
             try store?.finish(
-                job, status, startedAt: job.snapshot.startedAt, finishedAt: date, outcome: outcome, failure: failure)
+                job, status, startedAt: job.snapshot.startedAt, finishedAt: date, outcome: outcome, failure: failure,
+                storedEvents: storedEvents)
         } catch {
             logger.error("cannot store a finished job", ["job": .string(job.id), "error": .string("\(error)")])
         }
