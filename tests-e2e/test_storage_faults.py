@@ -4,7 +4,8 @@ turns read-only while the service runs is not tested: Linux refuses to remount a
 the service holds its database open for writing ("mount point is busy").
 
 - A full disk: a write that cannot be stored is answered 507 with problem+json, nothing of it is kept, the
-  server stays up and serves the next request, and after a restart the store is whole.
+  server stays up and serves the next request, /readyz says 503 until a write succeeds again, and after a
+  restart the store is whole.
 - A read-only data directory at start-up: exit 1 with one message naming the file and what to do.
 """
 
@@ -51,10 +52,13 @@ def test_a_full_disk_answers_507_and_keeps_nothing(binary, small_disk):
         response = api.post_json("/v1/datasets", {"features": x.tolist(), "targets": y.tolist(), "name": "too big"})
         problem = assert_problem(response, 507)
         assert "nothing of it was kept" in problem["detail"], problem
-        # Still serving, and the store still takes small writes.
+        # Still serving; /readyz tells that storage cannot take writes, until one succeeds again.
         assert api.get("/healthz").status == 200
+        not_ready = assert_problem(api.get("/readyz"), 503)
+        assert "Storage cannot be written" in not_ready["detail"], not_ready
         job = api.wait_for(api.submit_ok({"dataset_id": small["id"], "stopping": {"max_iterations": 5}})["id"])
         assert job["status"] == "succeeded"
+        assert api.get("/readyz").status == 200
         names = [d["name"] for d in api.get("/v1/datasets").json()["items"]]
         assert names == ["fits"], names
     finally:

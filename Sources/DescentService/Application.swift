@@ -106,6 +106,7 @@ package final class Application: Sendable {
         let unfinished = context.catalog.restore(datasets: stored.datasets, jobs: stored.jobs)
         context.catalog.useStore(store)
         context.scheduler.useStore(store)
+        readiness.storageOpened { store.unusableReason }
         for job in unfinished { _ = context.scheduler.submit(job, ignoringLimit: true) }
         sweepRetention()
         logger.info(

@@ -3,12 +3,13 @@ import DescentMath
 import DescentStorage
 import Dispatch
 import Foundation
+import Synchronization
 
 /// The catalog's durable side: every dataset and job written to SQLite (issue 5) before the API answers for
 /// it, and read back at start-up. The one `Database` connection is confined to `queue`, a serial queue, as
 /// SQLite connections must be (each call here runs `queue.sync`).
 package final class JobStore: @unchecked Sendable {
-    // @unchecked: `database` is only touched on `queue`.
+    // @unchecked: `database` is only touched on `queue`; `writeFailure` is a Mutex.
     private let database: Database
     private let queue = DispatchQueue(label: "descent.store")
 
@@ -18,12 +19,25 @@ package final class JobStore: @unchecked Sendable {
 
     package var path: String { database.path }
 
+    /// The last write's failure when the disk is full or read-only, until a write succeeds again: what
+    /// `/readyz` reports while storage cannot take writes.
+    private let writeFailure = Mutex<StorageError?>(nil)
+
+    package var unusableReason: String? { writeFailure.withLock { $0.map { "Storage cannot be written: \($0)." } } }
+
     private func onQueue<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
         let result: Result<T, StorageError> = queue.sync {
             do throws(StorageError) {
                 return .success(try body())
             } catch {
                 return .failure(error)
+            }
+        }
+        switch result {
+        case .success: writeFailure.withLock { $0 = nil }
+        case .failure(let error):
+            if case .sqlite(let failure) = error, failure.isFull || failure.isReadOnly {
+                writeFailure.withLock { $0 = error }
             }
         }
         return try result.get()
