@@ -20,6 +20,7 @@ def test_metrics_have_the_documented_families_after_some_requests(api: Api, line
     types, samples = parse_metrics(response.text)
     expected = {"descent_http_requests_total": "counter", "descent_http_request_duration_seconds": "histogram",
                 "descent_jobs": "gauge", "descent_queue_depth": "gauge", "descent_iterations_total": "counter",
+                "descent_jobs_finished_total": "counter",
                 "descent_open_streams": "gauge", "descent_datasets": "gauge"}
     for name, kind in expected.items():
         assert types.get(name) == kind, f"# TYPE {name} is {types.get(name)!r}, expected {kind}"

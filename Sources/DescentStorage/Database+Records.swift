@@ -66,12 +66,12 @@ extension Database {
 
     // MARK: Jobs
 
-    /// Inserts or replaces the job's row (its state changes by whole rows: few columns, rare writes).
-    package func save(_ job: StoredJob) throws(StorageError) {
+    /// A new job's row (its later states are written by `saveCheckpoint` and `finish`).
+    package func insert(_ job: StoredJob) throws(StorageError) {
         try write { () throws(SQLiteError) in
             try connection.prepare(
                 """
-                INSERT OR REPLACE INTO jobs (id, sequence, dataset_id, spec, idempotency_key, body_sha256, status,
+                INSERT INTO jobs (id, sequence, dataset_id, spec, idempotency_key, body_sha256, status,
                     created_at, started_at, finished_at, result, error)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
@@ -158,12 +158,6 @@ extension Database {
     }
 
     // MARK: History
-
-    /// Appends reported iterations, all in one transaction (a checkpoint's worth at a time, not one per row).
-    package func append(_ progress: [StoredProgress], to jobID: String) throws(StorageError) {
-        guard !progress.isEmpty else { return }
-        try write { () throws(SQLiteError) in try insertHistory(progress, jobID: jobID) }
-    }
 
     /// Rows are read from `progress` one at a time, so a lazy sequence is never materialised.
     private func insertHistory(_ progress: some Sequence<StoredProgress>, jobID: String) throws(SQLiteError) {

@@ -130,6 +130,8 @@ struct JobSchedulerTests {
         #expect(queued.snapshot.startedAt == nil)
         #expect(queued.history.isEmpty)
         #expect(metrics.iterationsTotal == running.snapshot.outcome?.iterations)
+        // Both ended cancelled, and both are counted: the queued one when it was cancelled, never run.
+        #expect(metrics.finishedByStatus == [.cancelled: 2])
     }
 
     @Test("cancelling a running job ends it cancelled within a second")

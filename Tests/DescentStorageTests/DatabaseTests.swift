@@ -28,6 +28,12 @@ struct DatabaseTests {
             bodySHA256: "00", status: status, createdAt: Date(timeIntervalSince1970: 1_800_000_001))
     }
 
+    /// Progress rows reach the store with a job's checkpoints (and its end); a checkpoint with a dummy state.
+    private func store(history rows: [StoredProgress], in database: Database, for jobID: String) throws {
+        try database.saveCheckpoint(
+            jobID: jobID, iteration: rows.last?.iteration ?? 0, state: [1, 2, 3], savedAt: Date(), history: rows)
+    }
+
     @Test("a new directory gets a WAL database at the newest schema version, marked as Descent's")
     func creates() throws {
         let path = try directory()
@@ -46,22 +52,24 @@ struct DatabaseTests {
         do {
             let database = try Database(directory: path)
             try database.insert(dataset())
-            try database.save(job())
-            var finished = job(status: "succeeded")
-            finished.startedAt = Date(timeIntervalSince1970: 1_800_000_002)
-            finished.finishedAt = Date(timeIntervalSince1970: 1_800_000_003.5)
-            finished.result = #"{"weights":[1,2]}"#
-            try database.save(finished)
-            try database.append(
-                [
+            try database.insert(job())
+            try store(
+                history: [
                     StoredProgress(
                         iteration: 1, loss: 0.5, gradientNorm: 1, stepNorm: 0.1, learningRate: 0.01,
-                        validationLoss: nil,
-                        elapsedSeconds: 0.001),
+                        validationLoss: nil, elapsedSeconds: 0.001)
+                ], in: database, for: "job_1")
+            #expect(try database.checkpoint(of: "job_1")?.state == [1, 2, 3])
+            try database.finish(
+                jobID: "job_1", status: "succeeded", startedAt: Date(timeIntervalSince1970: 1_800_000_002),
+                finishedAt: Date(timeIntervalSince1970: 1_800_000_003.5), result: #"{"weights":[1,2]}"#, error: nil,
+                history: [
                     StoredProgress(
                         iteration: 2, loss: 0.25, gradientNorm: 0.5, stepNorm: 0.05, learningRate: 0.01,
-                        validationLoss: 0.3, elapsedSeconds: 0.002),
-                ], to: "job_1")
+                        validationLoss: 0.3, elapsedSeconds: 0.002)
+                ])
+            // A finished job needs no checkpoint any more.
+            #expect(try database.checkpoint(of: "job_1") == nil)
         }
         let reopened = try Database(directory: path)
         let datasets = try reopened.datasets()
@@ -81,13 +89,13 @@ struct DatabaseTests {
     func deletes() throws {
         let database = try Database(directory: try directory())
         try database.insert(dataset())
-        try database.save(job())
-        try database.append(
-            [
+        try database.insert(job())
+        try store(
+            history: [
                 StoredProgress(
                     iteration: 1, loss: 1, gradientNorm: 1, stepNorm: 1, learningRate: 1, validationLoss: nil,
                     elapsedSeconds: 0)
-            ], to: "job_1")
+            ], in: database, for: "job_1")
         try database.deleteDataset("ds_1", at: Date(timeIntervalSince1970: 1_900_000_000))
         #expect(try database.datasets().first?.deletedAt == Date(timeIntervalSince1970: 1_900_000_000))
         // Its content key is free: the same content uploaded again is a new dataset.
@@ -109,7 +117,7 @@ struct DatabaseTests {
         let row = StoredProgress(
             iteration: 1, loss: 1, gradientNorm: 1, stepNorm: 1, learningRate: 1, validationLoss: nil, elapsedSeconds: 0
         )
-        #expect(throws: StorageError.self) { try database.append([row], to: "job_missing") }
+        #expect(throws: StorageError.self) { try store(history: [row], in: database, for: "job_missing") }
         // A transaction that fails after a good statement leaves no trace of that statement either.
         #expect(throws: SQLiteError.self) {
             try database.connection.transaction { () throws(SQLiteError) in

@@ -60,7 +60,7 @@ package final class JobStore: @unchecked Sendable {
             id: job.id, sequence: job.sequence, datasetID: job.dataset.id, spec: JSONWriter.string(job.specJSON),
             idempotencyKey: idempotencyKey, bodySHA256: bodyHash, status: JobStatus.queued.rawValue,
             createdAt: job.createdAt)
-        try onQueue { () throws(StorageError) in try database.save(row) }
+        try onQueue { () throws(StorageError) in try database.insert(row) }
     }
 
     /// A job's end — status, result or error, and the history its checkpoints have not stored (from position

@@ -15,5 +15,5 @@ package final class JobMetrics: Sendable {
 
     func iterationsDone(_ count: Int) { iterations.add(count, ordering: .relaxed) }
 
-    func jobFinished(_ status: JobStatus, iterations _: Int) { finished.withLock { $0[status, default: 0] += 1 } }
+    func jobFinished(_ status: JobStatus) { finished.withLock { $0[status, default: 0] += 1 } }
 }

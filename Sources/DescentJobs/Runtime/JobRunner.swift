@@ -24,7 +24,7 @@ enum JobRunner {
         } catch {
             let detail = error.fields.map { "\($0.pointer): \($0.detail)" }.joined(separator: "; ")
             finish(job, .failed, outcome: nil, failure: .unprocessable(detail), store: store, logger: logger)
-            metrics.jobFinished(.failed, iterations: 0)
+            metrics.jobFinished(.failed)
             return
         }
         // A job restored after a restart goes on from its checkpoint, if that fits this trainer.
@@ -83,7 +83,7 @@ enum JobRunner {
         default: status = .succeeded
         }
         finish(job, status, outcome: outcome, failure: failure, store: store, storedEvents: stored, logger: logger)
-        metrics.jobFinished(status, iterations: result.iterations)
+        metrics.jobFinished(status)
         logger.info(
             "job finished",
             [

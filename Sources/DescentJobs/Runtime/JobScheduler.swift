@@ -91,6 +91,7 @@ package final class JobScheduler: Sendable {
     package func cancel(_ job: Job) {
         let date = Date()
         guard job.requestCancel(at: date) else { return }
+        metrics.jobFinished(.cancelled)
         do throws(StorageError) {
             try store.withLock { $0 }?.finish(
                 job, .cancelled, startedAt: nil, finishedAt: date, outcome: nil, failure: nil)

@@ -20,6 +20,12 @@ enum MetricsRoute {
         for status in JobStatus.allCases {
             text += "descent_jobs{status=\"\(status.rawValue)\"} \(counts[status] ?? 0)\n"
         }
+        let finished = context.jobMetrics.finishedByStatus
+        text += "# HELP descent_jobs_finished_total Jobs that ended since the process started, by how they ended.\n"
+        text += "# TYPE descent_jobs_finished_total counter\n"
+        for status in JobStatus.allCases where status.isFinished {
+            text += "descent_jobs_finished_total{status=\"\(status.rawValue)\"} \(finished[status] ?? 0)\n"
+        }
         text += gauge("descent_queue_depth", "Jobs waiting for a worker.", context.scheduler.depth)
         text += gauge("descent_jobs_running", "Jobs a worker runs now.", context.scheduler.running)
         text += "# HELP descent_iterations_total Iterations completed by all jobs.\n"
