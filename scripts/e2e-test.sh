@@ -105,7 +105,7 @@ mkdir -p "$workdir"
 (cd "$workdir" && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/tests-e2e" \
     "$venv/bin/schemathesis" --config-file "$root/tests-e2e/schemathesis.toml" run "$root/openapi.yaml" \
     --url "http://127.0.0.1:$port" --checks all --exclude-checks "$excluded" \
-    --max-time "$seconds" --seed "${E2E_SCHEMATHESIS_SEED:-1}" --request-timeout 30 \
+    --max-time "$seconds" --seed "${E2E_SCHEMATHESIS_SEED:-1}" --request-timeout 70 \
     --generation-database none --no-color) || status=$?
 
 # The server must have survived the run and stop cleanly: SIGTERM, and at most 30 s to exit 0. (Until it
