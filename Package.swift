@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "CDescentPOSIX"),
         .target(name: "DescentPOSIX", dependencies: ["CDescentPOSIX"]),
         .target(name: "DescentHTTP"),
-        .target(name: "DescentHTTP2", dependencies: ["DescentHTTP", "CNGHTTP2"]),
+        .target(name: "DescentHTTP2", dependencies: ["DescentLog", "DescentHTTP", "CNGHTTP2"]),
         .target(
             name: "DescentServer",
             dependencies: ["DescentLog", "DescentPOSIX", "DescentHTTP", "DescentHTTP2"]),

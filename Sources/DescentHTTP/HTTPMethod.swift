@@ -4,7 +4,7 @@ package enum HTTPMethod: String, Sendable, CaseIterable, Hashable {
     case GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT
 
     /// Looks the method up from its bytes without building a `String` for the common ones.
-    init?(bytes: ArraySlice<UInt8>) {
+    package init?(bytes: ArraySlice<UInt8>) {
         switch bytes.count {
         case 3 where bytes.elementsEqual("GET".utf8): self = .GET
         case 4 where bytes.elementsEqual("POST".utf8): self = .POST

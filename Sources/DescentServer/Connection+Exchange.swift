@@ -1,10 +1,12 @@
 import DescentHTTP
+import DescentHTTP2
 import DescentLog
 import DescentPOSIX
 
 /// Requests in, responses out: what a connection does between the parser and the socket.
 extension Connection {
     func beginExchange() {
+        sawRequest = true
         phase = .readingRequest
         exchange = Exchange()
         setDeadline(.header, after: server.configuration.headerTimeout)
@@ -56,9 +58,10 @@ extension Connection {
         clearDeadline()
         let request = HTTPRequest(head: head, body: exchange.body, requestID: exchange.requestID)
         exchange.body = []
-        let slot = ResponseSlot(connection: self)
+        if !draining, let settings = H2C.upgradeSettings(head) { return upgradeToHTTP2(request, settings: settings) }
+        let slot = ResponseSlot(connection: self) { [self] response in send(response) }
         server.handler(request, Responder { response in slot.fulfil(response) })
-        if let response = slot.handlerReturned() { send(response, for: slot) }
+        if let response = slot.handlerReturned() { send(response) }
     }
 
     /// A request that cannot be parsed is answered with its problem, and the connection closed after it.
@@ -82,7 +85,7 @@ extension Connection {
         respond(with: Problem(.requestTimeout, detail: "The request did not arrive in time.").response(), close: true)
     }
 
-    func send(_ response: HTTPResponse, for slot: ResponseSlot) {
+    func send(_ response: HTTPResponse) {
         guard phase == .handling else {
             if case .stream(let stream) = response.body { stream.cancel() }
             return
@@ -122,6 +125,7 @@ extension Connection {
 
     /// All output so far is on the wire: pull more of a stream, or finish the exchange.
     func outputDrained() {
+        if phase == .http2 { return pumpHTTP2() }
         guard phase == .sendingResponse, let exchange else { return }
         guard let stream = exchange.stream else { return finishExchange() }
         clearDeadline()
@@ -188,12 +192,14 @@ extension Connection {
             endStream()
             if exchange?.awaitingChunk == true { exchange?.awaitingChunk = false }
             flush()
+        case .http2:
+            goAwayHTTP2()
         case .readingRequest, .handling, .sendingResponse, .lingering, .closed:
             break
         }
     }
 
-    private func logAccess(_ exchange: Exchange) {
+    func logAccess(_ exchange: Exchange) {
         guard server.logger.isEnabled(.info) else { return }
         let elapsed = Double(MonotonicClock.now() - exchange.started) / 1e6
         server.logger.info(

@@ -35,6 +35,8 @@ extension Connection {
             close()
         case (.idle, .awaitingRequest), (.linger, .lingering):
             close()
+        case (_, .http2):
+            timeOutHTTP2(deadlineReason)
         default:
             break
         }

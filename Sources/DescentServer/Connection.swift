@@ -1,4 +1,5 @@
 import DescentHTTP
+import DescentHTTP2
 import DescentPOSIX
 import Dispatch
 import Synchronization
@@ -19,6 +20,8 @@ final class Connection: @unchecked Sendable {
         case handling
         /// Writing the response (and pulling a streamed body).
         case sendingResponse
+        /// Speaking HTTP/2 (h2c): many exchanges at once, one per stream, in `http2`.
+        case http2
         /// Our side is shut; reading and discarding until the client closes or the linger time passes.
         case lingering
         case closed
@@ -39,6 +42,10 @@ final class Connection: @unchecked Sendable {
     var output: [UInt8] = []
     var outputStart = 0
     var exchange: Exchange?
+    /// The HTTP/2 session and its streams' exchanges, once the connection has switched to HTTP/2.
+    var http2: HTTP2Channel?
+    /// A request has begun on this connection: from then on the HTTP/2 preface is no longer expected.
+    var sawRequest = false
     /// The shutdown has begun: no new requests, close after the current one.
     var draining = false
     /// The client shut its sending side; answer what it asked, then close.
@@ -90,7 +97,12 @@ final class Connection: @unchecked Sendable {
         }
         // 16 KiB reads serve small requests; a body in flight is read 256 KiB at a time (a 100 MB upload in
         // 400 reads, not 6,400).
-        let chunkSize = phase == .readingRequest && exchange?.head != nil ? 256 * 1024 : 16 * 1024
+        let chunkSize =
+            switch phase {
+            case .readingRequest where exchange?.head != nil: 256 * 1024
+            case .http2: 64 * 1024
+            default: 16 * 1024
+            }
         while true {
             let result: IOResult
             do {
@@ -123,7 +135,16 @@ final class Connection: @unchecked Sendable {
 
     /// Feeds buffered bytes to the parser while a request is being read; dispatches a complete one.
     func process() {
+        if phase == .http2 { return processHTTP2() }
         while phase == .awaitingRequest || phase == .readingRequest, inputStart < input.count {
+            if phase == .awaitingRequest && !sawRequest {
+                // The first bytes decide the protocol (RFC 9113 §3.3: prior knowledge sends the preface first).
+                switch H2C.opening(input[inputStart...]) {
+                case .http2: return startHTTP2()
+                case .undecided: return compactInput()
+                case .http1: break
+                }
+            }
             if phase == .awaitingRequest { beginExchange() }
             let consumed: Int
             do {
@@ -144,7 +165,7 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    private func compactInput() {
+    func compactInput() {
         if inputStart == input.count {
             // Keep a buffer up to the large read size, so a body is not read into a regrown array each time.
             input.removeAll(keepingCapacity: input.capacity <= 512 * 1024)
@@ -159,6 +180,11 @@ final class Connection: @unchecked Sendable {
         switch phase {
         case .awaitingRequest, .readingRequest, .lingering, .closed:
             close()
+        case .http2:
+            // Streams in progress are still answered; the pump closes the connection after the last one.
+            peerClosedInput = true
+            suspendReading()
+            pumpHTTP2()
         case .handling, .sendingResponse:
             // A half-close still expects its answer (e.g. `nc -N`); a vanished client shows up as a write error.
             peerClosedInput = true
@@ -190,6 +216,13 @@ final class Connection: @unchecked Sendable {
 
     /// Writes as much pending output as the socket takes; waits for writability for the rest.
     func flush() {
+        guard writePending() else { return }
+        outputDrained()
+    }
+
+    /// Writes pending output; true when all of it is on the wire, false when the socket is full (the lane
+    /// then reports writability) or the connection closed.
+    func writePending() -> Bool {
         while outputStart < output.count {
             let result: IOResult
             do {
@@ -198,7 +231,7 @@ final class Connection: @unchecked Sendable {
                 }
             } catch {
                 close()
-                return
+                return false
             }
             switch result {
             case .processed(let count):
@@ -207,13 +240,13 @@ final class Connection: @unchecked Sendable {
             case .wouldBlock:
                 setDeadline(.send, after: server.configuration.sendTimeout)
                 watchForWritable()
-                return
+                return false
             }
         }
         output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
         outputStart = 0
         diswatchForWritable()
-        outputDrained()
+        return true
     }
 
     /// The lane saw the socket writable again.
@@ -256,6 +289,8 @@ final class Connection: @unchecked Sendable {
         deadline.store(0, ordering: .relaxed)
         exchange?.stream?.cancel()
         exchange = nil
+        http2?.cancelAll()
+        http2 = nil
         if let token { lane.remove(self, token: token) }
         token = nil
         socket.close()

@@ -24,7 +24,8 @@ final class Exchange {
 }
 
 /// Hands the response of a handler back to its connection: directly when the handler answers before it
-/// returns (the common case: no queue hop), through the connection's queue when it answers later.
+/// returns (the common case: no queue hop), through the connection's queue when it answers later. Used for
+/// an HTTP/1.1 exchange and for an HTTP/2 stream alike; `deliver` says what the connection does with it.
 final class ResponseSlot: Sendable {
     private enum State {
         case handlerRunning
@@ -35,8 +36,13 @@ final class ResponseSlot: Sendable {
 
     private let state = Mutex<State>(.handlerRunning)
     private let connection: Connection
+    /// Runs on the connection's queue.
+    private let deliver: @Sendable (HTTPResponse) -> Void
 
-    init(connection: Connection) { self.connection = connection }
+    init(connection: Connection, deliver: @escaping @Sendable (HTTPResponse) -> Void) {
+        self.connection = connection
+        self.deliver = deliver
+    }
 
     func fulfil(_ response: HTTPResponse) {
         let later: Bool = state.withLock { state in
@@ -51,7 +57,7 @@ final class ResponseSlot: Sendable {
                 return false  // a second answer to one request is ignored
             }
         }
-        if later { connection.queue.async { [connection, self] in connection.send(response, for: self) } }
+        if later { connection.queue.async { [deliver] in deliver(response) } }
     }
 
     /// Called on the connection's queue when the handler returns: the response if it already came.

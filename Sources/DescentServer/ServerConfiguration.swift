@@ -1,4 +1,5 @@
 import DescentHTTP
+import DescentHTTP2
 
 /// What the HTTP server needs to know: where to listen, how much to accept, and how long to wait.
 package struct ServerConfiguration: Sendable {
@@ -6,6 +7,8 @@ package struct ServerConfiguration: Sendable {
     /// 0 asks the kernel for a free port (tests); `HTTPServer.port` tells which.
     package var port = 8080
     package var limits = HTTPParserLimits()
+    /// What HTTP/2 connections are offered (h2c on the same port; the request limits above apply too).
+    package var http2 = HTTP2Settings()
     /// Open connections beyond this are answered 503 and closed at once, instead of exhausting descriptors.
     package var maxConnections = 10_000
     /// From the first byte of a request to the end of its header section (slow-loris defence).

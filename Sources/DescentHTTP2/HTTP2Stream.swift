@@ -1,0 +1,158 @@
+import DescentHTTP
+
+/// One stream's state on the Swift side: the request as its header fields and DATA arrive, and the response
+/// body waiting for libnghttp2 to frame it. Confined to the owning session's queue.
+final class HTTP2Stream {
+    let id: Int32
+
+    // MARK: The request
+
+    private var method: HTTPMethod?
+    private var target: String?
+    private var authority: String?
+    private var headers = HTTPHeaders(reservingCapacity: 8)
+    private var headerBytes = 0
+    private var declaredLength: Int?
+    private(set) var body: [UInt8] = []
+    /// Why the request will not reach a handler; answered with this problem as soon as it is known.
+    private(set) var refusal: HTTPParseError?
+    /// The request (or its refusal) has been handed to the session's owner.
+    var dispatched = false
+    /// The client sent END_STREAM.
+    var remoteEnded = false
+
+    // MARK: The response
+
+    /// Response bytes not yet taken by libnghttp2; starts at `pendingStart`.
+    private var pending: [UInt8] = []
+    private var pendingStart = 0
+    /// The body's last byte is in `pending` (or there is no more).
+    var bodyEnded = false
+    /// The session has asked its owner for the next piece and not yet had it.
+    var awaitingBody = false
+    /// A response has been submitted.
+    var responded = false
+
+    init(id: Int32) { self.id = id }
+
+    // MARK: Request assembly
+
+    /// One decoded header field. Pseudo-header fields are recognised by their bytes, so no `String` is made
+    /// for their names; regular names are looked up among the common ones before one is built.
+    func addField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, limits: HTTPParserLimits) {
+        guard refusal == nil else { return }
+        // RFC 9113 §6.5.2 counts 32 octets of overhead per field; HTTP/1.1 counts ": " and CRLF. The HTTP/1.1
+        // figure is used, so that one header section has the same fate on both protocols.
+        headerBytes += name.count + value.count + 4
+        if headerBytes > limits.maxHeaderBytes { return refuse(.headerFieldsTooLarge(limit: limits.maxHeaderBytes)) }
+        if name.first == UInt8(ascii: ":") {
+            return addPseudoField(name: name, value: value, limits: limits)
+        }
+        guard headers.count < limits.maxHeaderCount else {
+            return refuse(.tooManyHeaderFields(limit: limits.maxHeaderCount))
+        }
+        let fieldName = CommonFieldNames.lookUp(name) ?? String(decoding: name, as: UTF8.self)
+        let fieldValue = String(decoding: value, as: UTF8.self)
+        if fieldName == "content-length" {
+            // libnghttp2 has checked that it is one number and will check it against the DATA received.
+            declaredLength = Int(fieldValue)
+            if let length = declaredLength, length > limits.maxBodyBytes {
+                return refuse(.contentTooLarge(limit: limits.maxBodyBytes))
+            }
+            body.reserveCapacity(declaredLength ?? 0)
+        }
+        headers.add(fieldName, fieldValue)
+    }
+
+    private func addPseudoField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, limits: HTTPParserLimits) {
+        // libnghttp2 has already refused unknown, repeated and misplaced pseudo-header fields (RST_STREAM).
+        if name.elementsEqual(":method".utf8) {
+            method = HTTPMethod(bytes: ArraySlice(value))
+            if method == nil { refuse(.unknownMethod(String(decoding: value, as: UTF8.self))) }
+        } else if name.elementsEqual(":path".utf8) {
+            if value.count > limits.maxRequestLineBytes {
+                return refuse(.uriTooLong(limit: limits.maxRequestLineBytes))
+            }
+            target = String(decoding: value, as: UTF8.self)
+        } else if name.elementsEqual(":authority".utf8) {
+            authority = String(decoding: value, as: UTF8.self)
+        }
+    }
+
+    /// A chunk of DATA. Past the body limit the request is refused and further data is dropped (the
+    /// stream's window is still credited, by libnghttp2, so the connection's other streams keep moving).
+    func appendBody(_ bytes: UnsafeRawBufferPointer, limits: HTTPParserLimits) {
+        guard refusal == nil else { return }
+        guard body.count + bytes.count <= limits.maxBodyBytes else {
+            body = []
+            return refuse(.contentTooLarge(limit: limits.maxBodyBytes))
+        }
+        body.append(contentsOf: bytes)
+    }
+
+    func refuse(_ error: HTTPParseError) {
+        if refusal == nil { refusal = error }
+    }
+
+    /// The request head, once the header block is complete. `:authority` stands in for `Host` (RFC 9113
+    /// §8.3.1), so handlers that read `Host` see the same on both protocols.
+    func head() -> HTTPRequestHead? {
+        guard let method else { return nil }
+        if let authority, !headers.contains("host") { headers.add("host", authority) }
+        let framing: HTTPRequestHead.BodyFraming =
+            body.isEmpty && declaredLength == nil ? .none : .contentLength(body.count)
+        // CONNECT has no :path (RFC 9113 §8.5); the router then answers it as it does over HTTP/1.1.
+        return HTTPRequestHead(
+            method: method, target: target ?? "*", version: .http2, headers: headers, framing: framing,
+            keepAlive: true, expectsContinue: false)
+    }
+
+    /// Hands the body over, leaving none behind.
+    func takeBody() -> [UInt8] {
+        defer { body = [] }
+        return body
+    }
+
+    // MARK: Response body
+
+    func enqueue(_ bytes: [UInt8]) {
+        if pendingStart == pending.count {
+            pending = bytes
+            pendingStart = 0
+        } else {
+            pending.append(contentsOf: bytes)
+        }
+    }
+
+    var pendingCount: Int { pending.count - pendingStart }
+
+    /// Copies up to `capacity` pending bytes into `destination`; returns how many.
+    func take(into destination: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(destination.count, pendingCount)
+        guard count > 0 else { return 0 }
+        pending.withUnsafeBytes { source in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[pendingStart..<pendingStart + count]))
+        }
+        pendingStart += count
+        if pendingStart == pending.count {
+            pending = []
+            pendingStart = 0
+        }
+        return count
+    }
+}
+
+/// Lower-case names of the request header fields clients commonly send, so the names of most fields cost no
+/// allocation (a field name longer than 15 bytes would otherwise be a heap-allocated `String`).
+enum CommonFieldNames {
+    private static let names: [String] = [
+        "accept", "accept-encoding", "accept-language", "authorization", "cache-control", "content-length",
+        "content-type", "cookie", "host", "idempotency-key", "if-none-match", "last-event-id", "te", "user-agent",
+        "x-request-id",
+    ]
+
+    static func lookUp(_ bytes: UnsafeRawBufferPointer) -> String? {
+        for name in names where name.utf8.count == bytes.count && name.utf8.elementsEqual(bytes) { return name }
+        return nil
+    }
+}
