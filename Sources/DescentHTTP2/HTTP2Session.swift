@@ -378,32 +378,36 @@ package final class HTTP2Session {
 
 /// A response's header block as libnghttp2 wants it: `nghttp2_nv` pairs pointing into one byte buffer.
 /// libnghttp2 copies the pairs when the response is submitted, so the buffer lives only for that call.
+/// Names are lower-cased byte by byte into the buffer (HTTP/2 requires lower case), with no `String` made.
 private struct ResponseFields {
     private var bytes: [UInt8] = []
     /// (name offset, name length, value offset, value length) into `bytes`.
     private var spans: [(Int, Int, Int, Int)] = []
 
-    /// Header fields a handler may set for HTTP/1.1 that are connection-specific, so forbidden in HTTP/2.
-    private static let connectionSpecific: Set<String> = [
+    /// Header fields a handler may set for HTTP/1.1 that are connection-specific, so forbidden in HTTP/2
+    /// (RFC 9113 §8.2.2); `content-length` is the session's to set.
+    private static let dropped = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length",
     ]
 
     init(status: HTTPStatus, headers: HTTPHeaders, date: [UInt8], requestID: String, contentLength: Int?) {
         bytes.reserveCapacity(256)
         spans.reserveCapacity(headers.count + 4)
-        add(":status".utf8, String(status.code).utf8)
+        add(":status".utf8, Array(String(status.code).utf8))
         add("date".utf8, date)
-        for (name, value) in headers {
-            let lowered = name.lowercased()
-            guard !Self.connectionSpecific.contains(lowered) else { continue }
-            // A value from a handler must not smuggle a line break into a header (HPACK would carry it).
-            add(lowered.utf8, value.utf8.filter { $0 != 0x0D && $0 != 0x0A && $0 != 0 })
+        for (name, value) in headers where !Self.dropped.contains(where: { HTTPHeaders.equalsIgnoringCase($0, name) }) {
+            let nameStart = bytes.count
+            for byte in name.utf8 { bytes.append(byte &- 65 < 26 ? byte | 0x20 : byte) }
+            let valueStart = bytes.count
+            // A value from a handler must not carry a line break or NUL (RFC 9113 §8.2.1).
+            for byte in value.utf8 where byte != 0x0D && byte != 0x0A && byte != 0 { bytes.append(byte) }
+            spans.append((nameStart, valueStart - nameStart, valueStart, bytes.count - valueStart))
         }
-        if let contentLength { add("content-length".utf8, String(contentLength).utf8) }
-        if !requestID.isEmpty { add("x-request-id".utf8, requestID.utf8) }
+        if let contentLength { add("content-length".utf8, Array(String(contentLength).utf8)) }
+        if !requestID.isEmpty { add("x-request-id".utf8, Array(requestID.utf8)) }
     }
 
-    private mutating func add(_ name: some Collection<UInt8>, _ value: some Collection<UInt8>) {
+    private mutating func add(_ name: String.UTF8View, _ value: [UInt8]) {
         let nameStart = bytes.count
         bytes.append(contentsOf: name)
         let valueStart = bytes.count

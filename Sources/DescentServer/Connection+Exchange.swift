@@ -207,6 +207,7 @@ extension Connection {
             [
                 "method": .string(exchange.head?.method.rawValue ?? "-"),
                 "path": .string(exchange.head.map { String($0.path) } ?? "-"),
+                "protocol": .string(exchange.head?.version.description ?? "-"),
                 "status": .int(exchange.status?.code ?? 0),
                 "bytes": .int(exchange.bytesSent),
                 "duration_ms": .double((elapsed * 1000).rounded() / 1000),

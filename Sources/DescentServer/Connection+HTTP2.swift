@@ -120,9 +120,13 @@ extension Connection {
         }
         if !peerClosedInput { resumeReading() }
         if channel.session.hasIncompleteRequests {
+            // The longest pause inside a request, as over HTTP/1.1: renewed by every read.
             setDeadline(.body, after: server.configuration.bodyTimeout)
         } else if channel.session.openStreamCount == 0 {
-            setDeadline(.idle, after: server.configuration.idleTimeout)
+            // Counted from the moment the last stream closed: PINGs or SETTINGS alone do not keep it open.
+            if deadlineReason != .idle || deadline.load(ordering: .relaxed) == 0 {
+                setDeadline(.idle, after: server.configuration.idleTimeout)
+            }
         } else {
             clearDeadline()
         }
