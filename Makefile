@@ -2,8 +2,9 @@
 #   make run     install what is missing, build release, serve on :8080 (make run ARGS="--port 9000")
 #   make test    every test: unit + integration (swift test), end-to-end (real binary + curl, schemathesis),
 #                lint, container build-and-run check
-# Other targets: build, bench (HTTP/1.1 vs nginx), bench-math (gradient kernel and SGD vs numpy/sklearn),
-# bench-service (dataset ingest vs Python/memcpy, tiny-job round trip), lint, docker-check, clean.
+# Other targets: build, bench (HTTP/1.1 vs nginx), bench-http2 (h2c vs nginx), bench-math (gradient kernel
+# and SGD vs numpy/sklearn), bench-service (dataset ingest vs Python/memcpy, tiny-job round trip), lint,
+# docker-check, clean.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -16,7 +17,7 @@ export PATH := $(if $(wildcard /opt/swift/usr/bin/swift),/opt/swift/usr/bin:,)$(
 PORT ?= 8080
 ARGS ?=
 
-.PHONY: run build deps test lint docker-check bench bench-math bench-service fuzz clean
+.PHONY: run build deps test lint docker-check bench bench-http2 bench-math bench-service fuzz clean
 
 deps:
 	scripts/install-deps.sh
@@ -45,6 +46,9 @@ docker-check:
 
 bench: build
 	bench/http1.sh
+
+bench-http2: build
+	bench/http2.sh
 
 bench-math: deps
 	bench/math.sh
