@@ -58,6 +58,8 @@ package final class HTTP2Session {
     /// Streams the server closed while the client was still sending, newest last: trailers already in flight
     /// for them are not a protocol error (see `FrameGuard`). A few dozen suffice for in-flight frames.
     private var recentlyReset: [Int32] = []
+    /// The client's first SETTINGS frame (after its preface) has arrived.
+    package private(set) var hasReceivedClientSettings = false
     /// Set once the session has been told to end the connection for a protocol violation.
     private var terminated = false
 
@@ -74,7 +76,6 @@ package final class HTTP2Session {
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
-        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSent)
         nghttp2_session_callbacks_set_error_callback2(callbacks, onError)
 
         var options: OpaquePointer?
@@ -117,6 +118,9 @@ package final class HTTP2Session {
             nghttp2_session_upgrade2(session, payload.baseAddress, payload.count, isHeadRequest ? 1 : 0, nil)
         }
         try check(status, "nghttp2_session_upgrade2")
+        // libnghttp2 applies the header's settings as a received SETTINGS frame (its callback included); the
+        // client's own first SETTINGS frame is still to come.
+        hasReceivedClientSettings = false
         let stream = HTTP2Stream(id: 1)
         stream.remoteEnded = true
         stream.dispatched = true
@@ -283,6 +287,9 @@ package final class HTTP2Session {
 
     fileprivate func frameReceived(_ frame: nghttp2_frame) -> Int32 {
         let type = UInt32(frame.hd.type)
+        if type == NGHTTP2_SETTINGS.rawValue && frame.hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
+            hasReceivedClientSettings = true
+        }
         guard type == NGHTTP2_HEADERS.rawValue || type == NGHTTP2_DATA.rawValue,
             let stream = streams[frame.hd.stream_id]
         else { return 0 }
@@ -307,25 +314,25 @@ package final class HTTP2Session {
     }
 
     fileprivate func dataChunk(stream id: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        guard let stream = streams[id], !stream.dispatched else { return 0 }
+        guard let stream = streams[id] else { return 0 }
+        guard !stream.dispatched else {
+            // The rest of a refused body: the client has (or will have) the answer, and is read past it
+            // rather than reset, because a reset after the answer makes some clients (curl 7.88) discard the
+            // answer. Past `maxDiscardedBodyBytes` it is asked to stop after all: RST_STREAM(NO_ERROR), RFC
+            // 9113 §8.1.
+            stream.discardedBytes += bytes.count
+            if stream.refusal != nil, stream.discardedBytes > settings.maxDiscardedBodyBytes, !stream.resetSent {
+                stream.resetSent = true
+                nghttp2_submit_rst_stream(
+                    session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, HTTP2ErrorCode.noError.rawValue)
+            }
+            return 0
+        }
         stream.appendBody(bytes, limits: limits)
         if let refusal = stream.refusal {
             stream.dispatched = true
             events.append(.refused(stream: id, error: refusal, head: stream.head()))
         }
-        return 0
-    }
-
-    fileprivate func frameSent(_ frame: nghttp2_frame) -> Int32 {
-        let type = UInt32(frame.hd.type)
-        guard type == NGHTTP2_HEADERS.rawValue || type == NGHTTP2_DATA.rawValue,
-            frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let stream = streams[frame.hd.stream_id],
-            !stream.remoteEnded
-        else { return 0 }
-        // A complete response to a request still arriving (refused, say, for its size): ask the client to stop
-        // sending, without error (RFC 9113 §8.1).
-        nghttp2_submit_rst_stream(
-            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, HTTP2ErrorCode.noError.rawValue)
         return 0
     }
 
@@ -448,10 +455,6 @@ private let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, user i
 
 private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, stream, data, length, user in
     owner(user).dataChunk(stream: stream, UnsafeRawBufferPointer(start: data, count: length))
-}
-
-private let onFrameSent: nghttp2_on_frame_send_callback = { _, frame, user in
-    owner(user).frameSent(frame!.pointee)
 }
 
 private let onStreamClose: nghttp2_on_stream_close_callback = { _, stream, errorCode, user in

@@ -13,6 +13,9 @@ package struct HTTP2Settings: Sendable, Equatable {
     /// with a real request needs neither, and decoding an endless block is how a CONTINUATION flood works.
     package var maxHeaderBlockBytes = 256 * 1024
     package var maxContinuations = 32
+    /// A refused request's body (413 answered while it still arrives) is read and dropped up to this many
+    /// bytes, then the stream is reset with NO_ERROR: clients see the answer, and nobody streams forever.
+    package var maxDiscardedBodyBytes = 64 << 20
 
     package init() {}
 }

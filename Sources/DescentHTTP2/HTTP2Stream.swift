@@ -20,6 +20,10 @@ final class HTTP2Stream {
     var dispatched = false
     /// The client sent END_STREAM.
     var remoteEnded = false
+    /// DATA received after the request was refused, and dropped.
+    var discardedBytes = 0
+    /// The session asked the client to stop sending (RST_STREAM).
+    var resetSent = false
 
     // MARK: The response
 

@@ -10,6 +10,8 @@ final class HTTP2Channel {
     var exchanges: [Int32: Exchange] = [:]
     /// GOAWAY has been submitted for a graceful shutdown.
     var goingAway = false
+    /// The request that asked for `Upgrade: h2c`, until the client's preface and SETTINGS have arrived.
+    var upgradedRequest: (request: HTTPRequest, exchange: Exchange)?
 
     init(session: HTTP2Session) { self.session = session }
 
@@ -46,7 +48,9 @@ extension Connection {
             server.logger.info("h2c upgrade refused", ["error": .string("\(error)"), "remote": .string(remote.host)])
             return close()
         }
-        dispatch(request, on: 1, exchange: exchange)
+        // Answered once the client's preface and SETTINGS are in: a response sent in one burst with the 101
+        // can overflow what a client buffers after an upgrade (curl 7.88 holds 32 KiB and fails beyond).
+        channel.upgradedRequest = (request, exchange)
         processHTTP2()
     }
 
@@ -89,6 +93,10 @@ extension Connection {
             inputStart = input.count
             compactInput()
         }
+        if let upgraded = channel.upgradedRequest, channel.session.hasReceivedClientSettings {
+            channel.upgradedRequest = nil
+            dispatch(upgraded.request, on: 1, exchange: upgraded.exchange)
+        }
         handleHTTP2Events()
         pumpHTTP2()
     }
@@ -119,7 +127,12 @@ extension Connection {
             return finishHTTP2(afterFailure: false)
         }
         if !peerClosedInput { resumeReading() }
-        if channel.session.hasIncompleteRequests {
+        if channel.upgradedRequest != nil {
+            // After the 101 the client owes its preface at once; one that never sends it is not kept.
+            if deadlineReason != .header || deadline.load(ordering: .relaxed) == 0 {
+                setDeadline(.header, after: server.configuration.headerTimeout)
+            }
+        } else if channel.session.hasIncompleteRequests {
             // The longest pause inside a request, as over HTTP/1.1: renewed by every read.
             setDeadline(.body, after: server.configuration.bodyTimeout)
         } else if channel.session.openStreamCount == 0 {
