@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "DescentMathTests", dependencies: ["DescentMath"], exclude: ["Fixtures"]),
         .testTarget(name: "DescentPOSIXTests", dependencies: ["DescentPOSIX"]),
         .testTarget(name: "DescentHTTPTests", dependencies: ["DescentHTTP"]),
-        .testTarget(name: "DescentHTTP2Tests", dependencies: ["DescentHTTP2"]),
+        .testTarget(name: "DescentHTTP2Tests", dependencies: ["DescentHTTP2", "DescentHTTP", "DescentLog"]),
         .testTarget(
             name: "DescentServerTests",
             dependencies: ["DescentServer", "DescentPOSIX", "DescentHTTP", "DescentTestSupport"]),

@@ -87,6 +87,9 @@ struct FrameGuard {
             inHeaderBlock = frame.flags & Self.endHeadersFlag == 0
             continuations = 0
             headerBlockBytes = frame.length
+            if headerBlockBytes > settings.maxHeaderBlockBytes {
+                return .violation(.enhanceYourCalm, "header block of \(headerBlockBytes) bytes")
+            }
             // Stream 0 and even IDs are libnghttp2's to refuse (PROTOCOL_ERROR); so are oversized frames.
             guard frame.streamID & 1 == 1 else { return nil }
             if frame.streamID > highestStreamID {

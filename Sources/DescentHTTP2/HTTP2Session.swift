@@ -276,7 +276,10 @@ package final class HTTP2Session {
     }
 
     fileprivate func header(_ frame: nghttp2_frame, name: OpaquePointer?, value: OpaquePointer?) -> Int32 {
-        guard let stream = streams[frame.hd.stream_id], !stream.dispatched else { return 0 }
+        // Only the request's own header block: trailer fields are not merged into the head (RFC 9110 §6.5.1),
+        // and HTTP/1.1 requests drop them too.
+        guard frame.headers.cat == NGHTTP2_HCAT_REQUEST, let stream = streams[frame.hd.stream_id], !stream.dispatched
+        else { return 0 }
         let name = nghttp2_rcbuf_get_buf(name)
         let value = nghttp2_rcbuf_get_buf(value)
         stream.addField(
@@ -302,6 +305,9 @@ package final class HTTP2Session {
             // Refused as soon as known: the client need not send a body that will be thrown away.
             stream.dispatched = true
             events.append(.refused(stream: stream.id, error: refusal, head: stream.head()))
+        } else if endHeaders && !endStream && stream.expectsContinue {
+            // The client waits for 100 Continue before it sends the body (RFC 9110 §10.1.1), as over HTTP/1.1.
+            sendContinue(on: stream.id)
         } else if endStream {
             stream.dispatched = true
             guard let head = stream.head() else {
@@ -311,6 +317,15 @@ package final class HTTP2Session {
             events.append(.request(stream: stream.id, head: head, body: stream.takeBody()))
         }
         return 0
+    }
+
+    private func sendContinue(on id: Int32) {
+        var fields = ResponseFields(informational: 100)
+        let status = fields.withNameValuePairs { pairs in
+            nghttp2_submit_headers(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, nil, pairs.baseAddress, pairs.count, nil)
+        }
+        if status < 0 { logger.debug("cannot send 100 Continue", ["error": .string(Self.describe(status))]) }
     }
 
     fileprivate func dataChunk(stream id: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
@@ -412,6 +427,11 @@ private struct ResponseFields {
         }
         if let contentLength { add("content-length".utf8, Array(String(contentLength).utf8)) }
         if !requestID.isEmpty { add("x-request-id".utf8, Array(requestID.utf8)) }
+    }
+
+    /// An interim (1xx) response: its status alone.
+    init(informational status: Int) {
+        add(":status".utf8, Array(String(status).utf8))
     }
 
     private mutating func add(_ name: String.UTF8View, _ value: [UInt8]) {

@@ -13,6 +13,8 @@ final class HTTP2Stream {
     private var headers = HTTPHeaders(reservingCapacity: 8)
     private var headerBytes = 0
     private var declaredLength: Int?
+    /// The request carries `Expect: 100-continue`.
+    private(set) var expectsContinue = false
     private(set) var body: [UInt8] = []
     /// Why the request will not reach a handler; answered with this problem as soon as it is known.
     private(set) var refusal: HTTPParseError?
@@ -57,7 +59,13 @@ final class HTTP2Stream {
         }
         let fieldName = CommonFieldNames.lookUp(name) ?? String(decoding: name, as: UTF8.self)
         let fieldValue = String(decoding: value, as: UTF8.self)
-        if fieldName == "content-length" {
+        if fieldName == "expect" {
+            // As over HTTP/1.1: 100-continue is honoured (the session sends the interim answer), others are 417.
+            guard HTTPHeaders.equalsIgnoringCase(fieldValue, "100-continue") else {
+                return refuse(.unsupportedExpectation(fieldValue))
+            }
+            expectsContinue = true
+        } else if fieldName == "content-length" {
             // libnghttp2 has checked that it is one number and will check it against the DATA received.
             declaredLength = Int(fieldValue)
             if let length = declaredLength, length > limits.maxBodyBytes {
@@ -151,7 +159,8 @@ final class HTTP2Stream {
 enum CommonFieldNames {
     private static let names: [String] = [
         "accept", "accept-encoding", "accept-language", "authorization", "cache-control", "content-length",
-        "content-type", "cookie", "host", "idempotency-key", "if-none-match", "last-event-id", "te", "user-agent",
+        "content-type", "cookie", "expect", "host", "idempotency-key", "if-none-match", "last-event-id", "te",
+        "user-agent",
         "x-request-id",
     ]
 
