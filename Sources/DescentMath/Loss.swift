@@ -27,6 +27,8 @@ package enum ScalarLoss: Sendable, Equatable {
     case hinge
     case squaredHinge
     case poisson
+    /// A formula of p and y (`ExpressionLoss`), differentiated exactly by the formula's program.
+    case expression(ExpressionLoss)
 
     /// ℓ(p, y) and ∂ℓ/∂p together: the fused kernel needs both for every row.
     @inline(__always)
@@ -69,6 +71,8 @@ package enum ScalarLoss: Sendable, Equatable {
         case .poisson:
             let e = Foundation.exp(p)
             return (e - y * p, e - y)
+        case .expression(let loss):
+            return loss.evaluate(p, y)
         }
     }
 
@@ -80,7 +84,7 @@ package enum ScalarLoss: Sendable, Equatable {
         case .squared, .huber: 1
         case .log: 0.25
         case .squaredHinge: 2
-        case .absolute, .epsilonInsensitive, .quantile, .hinge, .poisson: nil
+        case .absolute, .epsilonInsensitive, .quantile, .hinge, .poisson, .expression: nil
         }
     }
 
@@ -88,6 +92,7 @@ package enum ScalarLoss: Sendable, Equatable {
     package var usesSignedLabels: Bool {
         switch self {
         case .log, .hinge, .squaredHinge: true
+        case .expression(let loss): loss.signedLabels
         default: false
         }
     }

@@ -249,7 +249,18 @@ package final class Trainer {
             parameters: [], weights: [], intercepts: [], loss: loss, iterations: iteration,
             converged: [.weightTolerance, .gradientTolerance, .lossTolerance].contains(reason), stopReason: reason,
             validationLoss: validationLoss)
-        if reason == .diverged {
+        if reason == .diverged, case .scalar(.expression) = model.output,
+            let culprit = objective.firstNonFiniteRow(theta, rows: split.training)
+        {
+            // The weights are finite but a row's loss is not: the formula, not the step size, is at fault.
+            parameters = lastFinite
+            result.loss = objective.objective(parameters, rows: split.training)
+            result.detail =
+                "The loss is \(Self.spell(culprit.value)) (its derivative \(Self.spell(culprit.derivative))) "
+                + "at row \(culprit.row), "
+                + "where p = \(culprit.prediction) and y = \(culprit.target), at iteration \(iteration). "
+                + "The weights are those of the last iteration with a finite loss."
+        } else if reason == .diverged {
             parameters = lastFinite
             let (lipschitz, safe) = safeLearningRate()
             result.lipschitz = lipschitz
@@ -271,6 +282,13 @@ package final class Trainer {
         (result.weights, result.intercepts) = model.originalUnits(parameters)
         result.snapshots = snapshots
         return result
+    }
+}
+
+extension Trainer {
+    /// A number as a person reads it in a message: NaN rather than Swift's "nan" or "-nan".
+    static func spell(_ value: Double) -> String {
+        value.isNaN ? "NaN" : (value.isInfinite ? (value > 0 ? "infinity" : "-infinity") : "\(value)")
     }
 }
 

@@ -1,4 +1,5 @@
 import DescentJSON
+import DescentMath
 
 extension JobSpec {
     /// The top-level fields of a job body. `dataset`, `dataset_id` and `objective` are read by the service
@@ -45,8 +46,8 @@ extension JobSpec {
 
     private mutating func decodeLoss(_ body: JSONObject, _ reader: inout FieldReader) {
         switch body["loss"] {
-        case .object?:
-            reader.fail("/loss", "expression losses are not supported yet; use one of the built-in losses")
+        case .object(let object)?:
+            decodeFormula(object, &reader)
         case let value:
             loss = reader.choice(value, at: "/loss", default: model.defaultLoss)
             if value != nil, loss.model != model {
@@ -57,13 +58,32 @@ extension JobSpec {
             }
         }
         let parameters = reader.object(body, "loss_params", at: "") ?? [:]
-        guard let (name, defaultValue) = loss.parameter else {
+        guard lossFormula == nil, let (name, defaultValue) = loss.parameter else {
             reader.rejectUnknown(parameters, known: [], at: "/loss_params")
             return
         }
         reader.rejectUnknown(parameters, known: [name], at: "/loss_params")
         let rule: NumberRule = loss == .quantile ? .openUnit : (loss == .huber ? .positive : .nonNegative)
         lossParameter = reader.number(parameters, name, at: "/loss_params", default: defaultValue, rule)
+    }
+
+    /// `{"expression": "…"}`: a formula of p and y, compiled here so that a formula that does not parse, or
+    /// names an unknown variable or function, is a 400 pointing at it (with the column in the detail).
+    private mutating func decodeFormula(_ object: JSONObject, _ reader: inout FieldReader) {
+        reader.rejectUnknown(object, known: ["expression"], at: "/loss")
+        guard case .string(let formula)? = object["expression"] else {
+            return reader.fail("/loss/expression", "must be a formula of p and y, e.g. \"(p - y)^2 / 2\"")
+        }
+        guard model == .linear || model == .logistic else {
+            return reader.fail(
+                "/loss", "expression losses are for the linear and logistic models, not \(model.rawValue)")
+        }
+        do throws(ExpressionError) {
+            _ = try ExpressionLoss(formula, signedLabels: model == .logistic)
+            lossFormula = formula
+        } catch {
+            reader.fail("/loss/expression", error.description)
+        }
     }
 
     private static func losses(of model: ModelKind) -> String {
@@ -88,7 +108,6 @@ extension JobSpec {
             let rate = reader.number(object, "learning_rate", at: at, default: 0.01, .within(1e-300...1e300))
             optimizer.learningRate = .fixed(rate)
         }
-        let batchLimit = 1...Double(Int32.max)
         // Absent or null: the method's own default (full batch, except for sgd and minibatch).
         let requested: Int? =
             object["batch_size"] == nil || object["batch_size"] == .null

@@ -9,7 +9,7 @@ extension JobSpec {
         let object: JSONObject = [
             "dataset_id": .string(datasetID),
             "model": .string(model.rawValue),
-            "loss": .string(loss.rawValue),
+            "loss": lossFormula.map { ["expression": .string($0)] } ?? .string(loss.rawValue),
             "loss_params": .object(lossParameters),
             "fit_intercept": .bool(fitIntercept),
             "standardize": .bool(standardize),

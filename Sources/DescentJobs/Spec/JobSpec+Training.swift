@@ -34,6 +34,14 @@ extension JobSpec {
     }
 
     private func output(for dataset: Dataset) throws(ModelError) -> Model.Output {
+        if let lossFormula {
+            // Decoding compiled it already; a formula that stopped compiling would be a bug, reported as such.
+            do throws(ExpressionError) {
+                return .scalar(.expression(try ExpressionLoss(lossFormula, signedLabels: model == .logistic)))
+            } catch {
+                throw .invalid("the loss formula: \(error)")
+            }
+        }
         switch loss {
         case .squared: return .scalar(.squared)
         case .absolute: return .scalar(.absolute)

@@ -92,6 +92,9 @@ package struct JobSpec: Sendable, Equatable {
     package var loss = LossKind.squared
     /// huber's delta, epsilon_insensitive's epsilon or quantile's tau; nil for the other losses.
     package var lossParameter: Double?
+    /// A loss written as a formula of p and y (`"loss": {"expression": …}`); when set it replaces `loss`,
+    /// which keeps the model's default only as a placeholder.
+    package var lossFormula: String?
     package var fitIntercept = true
     package var standardize = false
     package var l2 = 0.0

@@ -79,7 +79,8 @@ enum PredictRoute {
         case .logistic:
             let negative: Double = job.dataset.dataset.targets.contains(-1) ? -1 : 0
             var answer: JSONObject = ["predictions": JSONValue(scores.map { $0[0] >= 0 ? 1 : negative })]
-            if job.spec.loss == .log {
+            // Probabilities are σ(p) under the log loss only; a formula's scores need not be log-odds.
+            if job.spec.loss == .log && job.spec.lossFormula == nil {
                 answer["probabilities"] = JSONValue(scores.map { 1 / (1 + exp(-$0[0])) })
             }
             return .object(answer)
