@@ -36,6 +36,7 @@ package final class Application: Sendable {
         MetricsRoute.add(to: &router, context, requests: requestMetrics)
         DatasetRoutes.add(to: &router, context)
         JobRoutes.add(to: &router, context)
+        GradientCheckRoute.add(to: &router, context)
         JobDataRoutes.add(to: &router, context)
         PredictRoute.add(to: &router, context)
         self.router = router
