@@ -78,10 +78,12 @@ package struct ProgressEvent: Sendable, Equatable {
     /// The data term on the validation rows, when rows are held out.
     package var validationLoss: Double?
     package var elapsedSeconds: Double
+    /// In objective mode, the current point x_t (one value per variable); nil when fitting data.
+    package var point: [Double]?
 
     package init(
         iteration: Int, loss: Double, gradientNorm: Double, stepNorm: Double, learningRate: Double,
-        validationLoss: Double?, elapsedSeconds: Double
+        validationLoss: Double?, elapsedSeconds: Double, point: [Double]? = nil
     ) {
         self.iteration = iteration
         self.loss = loss
@@ -90,6 +92,7 @@ package struct ProgressEvent: Sendable, Equatable {
         self.learningRate = learningRate
         self.validationLoss = validationLoss
         self.elapsedSeconds = elapsedSeconds
+        self.point = point
     }
 }
 

@@ -97,6 +97,7 @@ private struct GradientProblem {
                 if abs(1 - label * p[i][0]) < 0.05 { label = -label }
                 return label > 0 ? 1 : negative
             case .scalar(.poisson): return Double(random.nextInt(below: 6))
+            case .scalar(.expression): return p[i][0] - sign * 3 * magnitude
             case .softmax(let classes): return Double(random.nextInt(below: classes))
             }
         }

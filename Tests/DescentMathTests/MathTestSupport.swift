@@ -69,6 +69,9 @@ enum MathTestData {
         case .hinge: return max(0, 1 - signed * p)
         case .squaredHinge: return pow(max(0, 1 - signed * p), 2)
         case .poisson: return Foundation.exp(p) - y * p
+        case .expression(let formula):
+            // The formula reads y as the model does: ±1 for a logistic model's 0/1 labels.
+            return formula.program.value(at: [p, formula.signedLabels ? signed : y])
         }
     }
 
