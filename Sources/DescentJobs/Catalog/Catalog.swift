@@ -104,7 +104,7 @@ package final class Catalog: Sendable {
         let store = self.store
         return try state.withLock { state throws(StorageError) in
             guard let record = state.datasets[id] else { return .notFound }
-            if let user = state.jobs.values.first(where: { $0.dataset.id == id && !$0.status.isFinished }) {
+            if let user = state.jobs.values.first(where: { $0.dataset?.id == id && !$0.status.isFinished }) {
                 return .inUse(user.id)
             }
             try store?.deleteDataset(id)
@@ -199,7 +199,7 @@ package final class Catalog: Sendable {
             page(state.jobOrder, limit: limit, before: cursor) { id in
                 guard let job = state.jobs[id] else { return nil }
                 if let status, job.status != status { return nil }
-                if let datasetID, job.dataset.id != datasetID { return nil }
+                if let datasetID, job.dataset?.id != datasetID { return nil }
                 return (job, job.sequence)
             }
         }

@@ -57,7 +57,7 @@ package final class JobStore: @unchecked Sendable {
     /// A new job's row, before the API answers 202 for it.
     func insert(_ job: Job, idempotencyKey: String?, bodyHash: String?) throws(StorageError) {
         let row = StoredJob(
-            id: job.id, sequence: job.sequence, datasetID: job.dataset.id, spec: JSONWriter.string(job.specJSON),
+            id: job.id, sequence: job.sequence, datasetID: job.dataset?.id ?? "", spec: JSONWriter.string(job.specJSON),
             idempotencyKey: idempotencyKey, bodySHA256: bodyHash, status: JobStatus.queued.rawValue,
             createdAt: job.createdAt)
         try onQueue { () throws(StorageError) in try database.insert(row) }
@@ -113,7 +113,9 @@ package final class JobStore: @unchecked Sendable {
             }
             var jobs: [(job: Job, key: String?, bodyHash: String?)] = []
             for stored in try database.jobs() {
-                guard let dataset = byID[stored.datasetID],
+                // Objective-mode jobs have no dataset (stored as an empty id).
+                let dataset = byID[stored.datasetID]
+                guard dataset != nil || stored.datasetID.isEmpty,
                     let job = try Self.job(stored, dataset: dataset, version: version, database: database)
                 else { continue }
                 jobs.append((job, stored.idempotencyKey, stored.bodySHA256))
@@ -179,7 +181,7 @@ package final class JobStore: @unchecked Sendable {
     /// comes back queued, to go on from its last checkpoint (or from the start without one) — either way it
     /// ends with the weights the interrupted run would have had, bit for bit.
     private static func job(
-        _ stored: StoredJob, dataset: DatasetRecord, version: String, database: Database
+        _ stored: StoredJob, dataset: DatasetRecord?, version: String, database: Database
     ) throws(StorageError) -> Job? {
         guard case .object(let body)? = try? JSONParser.parse(Array(stored.spec.utf8)),
             let spec = try? JobSpec.decode(body, datasetID: stored.datasetID)

@@ -15,7 +15,8 @@ package final class Job: Sendable {
     /// The echoed spec and the manifest, made once: every poll sends them.
     package let specJSON: JSONValue
     package let manifest: JSONValue
-    package let dataset: DatasetRecord
+    /// The data it fits; nil in objective mode.
+    package let dataset: DatasetRecord?
     package let createdAt: Date
     package let sequence: Int
     private let cancelFlag = Atomic<Bool>(false)
@@ -37,7 +38,7 @@ package final class Job: Sendable {
         var resume: TrainerCheckpoint?
     }
 
-    package init(id: String, spec: JobSpec, dataset: DatasetRecord, createdAt: Date, sequence: Int, version: String) {
+    package init(id: String, spec: JobSpec, dataset: DatasetRecord?, createdAt: Date, sequence: Int, version: String) {
         self.id = id
         self.spec = spec
         self.dataset = dataset
@@ -46,7 +47,7 @@ package final class Job: Sendable {
         specJSON = spec.json
         manifest = [
             "seed": .number(Double(spec.seed)),
-            "data_sha256": .string(dataset.sha256),
+            "data_sha256": dataset.map { .string($0.sha256) } ?? .null,
             "spec_sha256": .string(SpecHash.of(specJSON)),
             "version": .string(version),
         ]

@@ -7,7 +7,8 @@ extension JobOutcome {
     package func json(softmax: Bool) -> JSONValue {
         [
             "weights": softmax ? .array(weights.map { JSONValue($0) }) : JSONValue(weights[0]),
-            "intercept": softmax ? JSONValue(intercepts) : .number(intercepts[0]),
+            // Objective mode has no intercept: null.
+            "intercept": softmax ? JSONValue(intercepts) : (intercepts.first.map { .number($0) } ?? .null),
             "loss": .number(loss),
             "iterations": JSONValue(iterations),
             "converged": .bool(converged),

@@ -10,10 +10,13 @@ enum JobRunner {
         _ job: Job, parallelism: Int, store: JobStore?, checkpointSeconds: Double?, metrics: JobMetrics, logger: Logger
     ) {
         guard job.start(at: Date()) else { return }
+        guard let dataset = job.dataset else {
+            return runObjective(job, parallelism: parallelism, store: store, metrics: metrics, logger: logger)
+        }
         let spec = job.spec
         let trainer: Trainer
         do throws(SpecError) {
-            let (model, configuration) = try spec.training(on: job.dataset.dataset, parallelism: parallelism)
+            let (model, configuration) = try spec.training(on: dataset.dataset, parallelism: parallelism)
             do throws(TrainingError) {
                 trainer = try Trainer(model: model, configuration: configuration)
             } catch {
@@ -73,6 +76,14 @@ enum JobRunner {
             })
         outcome.reference = reference(for: trainer, outcome: outcome)
         metrics.iterationsDone(max(0, result.iterations - reported))
+        end(job, result, outcome: outcome, store: store, storedEvents: stored, metrics: metrics, logger: logger)
+    }
+
+    /// Records how a run ended: its status from the stop reason, stored, published, counted and logged.
+    static func end(
+        _ job: Job, _ result: TrainingResult, outcome: JobOutcome, store: JobStore?, storedEvents: Int,
+        metrics: JobMetrics, logger: Logger
+    ) {
         let status: JobStatus
         var failure: JobFailure?
         switch result.stopReason {
@@ -82,7 +93,8 @@ enum JobRunner {
             failure = .unprocessable(result.detail ?? "the loss diverged; try a smaller learning rate or \"auto\"")
         default: status = .succeeded
         }
-        finish(job, status, outcome: outcome, failure: failure, store: store, storedEvents: stored, logger: logger)
+        finish(
+            job, status, outcome: outcome, failure: failure, store: store, storedEvents: storedEvents, logger: logger)
         metrics.jobFinished(status)
         logger.info(
             "job finished",
@@ -95,7 +107,7 @@ enum JobRunner {
     /// Stores the job's end, then publishes it: whoever sees a job finished can count on it staying finished
     /// after a restart. A store that cannot write (a full disk) is logged; the job is then finished in memory
     /// only, and would run again after a restart.
-    private static func finish(
+    static func finish(
         _ job: Job, _ status: JobStatus, outcome: JobOutcome?, failure: JobFailure?, store: JobStore?,
         storedEvents: Int = 0, logger: Logger
     ) {

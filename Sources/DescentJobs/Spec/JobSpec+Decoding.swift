@@ -12,6 +12,7 @@ extension JobSpec {
     /// Reads and checks every field of a job body (all but the data source), filling in the defaults.
     /// Throws one `SpecError` naming every field at fault.
     package static func decode(_ body: JSONObject, datasetID: String) throws(SpecError) -> JobSpec {
+        if let objective = body["objective"] { return try decodeObjectiveMode(body, objective) }
         var reader = FieldReader()
         var spec = JobSpec(datasetID: datasetID)
         reader.rejectUnknown(body, known: topLevelFields, at: "")
@@ -65,6 +66,40 @@ extension JobSpec {
         reader.rejectUnknown(parameters, known: [name], at: "/loss_params")
         let rule: NumberRule = loss == .quantile ? .openUnit : (loss == .huber ? .positive : .nonNegative)
         lossParameter = reader.number(parameters, name, at: "/loss_params", default: defaultValue, rule)
+    }
+
+    /// The fields objective mode reads; a model's fields (`model`, `loss`, `regularization`, `init`, …) and a
+    /// dataset are refused there, so a spec never says something the run ignores.
+    static let objectiveModeFields = ["objective", "optimizer", "schedule", "stopping", "seed", "report_every"]
+
+    /// Objective mode (API.md: "Or, to minimise a function"): the formula and the run's fields.
+    private static func decodeObjectiveMode(_ body: JSONObject, _ objective: JSONValue) throws(SpecError) -> JobSpec {
+        var reader = FieldReader()
+        var spec = JobSpec(datasetID: "")
+        reader.rejectUnknown(body, known: objectiveModeFields, at: "")
+        do throws(SpecError) {
+            spec.objective = try ObjectiveSpec.decode(objective)
+        } catch {
+            for field in error.fields { reader.fail(field.pointer, field.detail) }
+        }
+        spec.decodeOptimizer(reader.object(body, "optimizer", at: "") ?? [:], &reader)
+        switch spec.optimizer.method {
+        case .sgd, .minibatch:
+            reader.fail(
+                "/optimizer/method",
+                "objective mode has no rows to sample; use gd, momentum, nesterov, adagrad, rmsprop or adam")
+        default:
+            if spec.optimizer.batchSize != nil {
+                reader.fail("/optimizer/batch_size", "objective mode has no rows to batch; leave it out")
+            }
+        }
+        spec.decodeSchedule(reader.object(body, "schedule", at: ""), &reader)
+        spec.decodeStopping(reader.object(body, "stopping", at: "") ?? [:], &reader)
+        spec.seed = UInt64(reader.number(body, "seed", at: "", default: 0, .integer(in: 0...maxSeed)))
+        spec.reportEvery = reader.integer(
+            body, "report_every", at: "", default: 1, in: 1...Double(maxIterationsLimit))
+        guard reader.errors.isEmpty else { throw SpecError(reader.errors) }
+        return spec
     }
 
     /// `{"expression": "…"}`: a formula of p and y, compiled here so that a formula that does not parse, or

@@ -4,6 +4,7 @@ extension JobSpec {
     /// The spec as the job resource echoes it: every field, defaults included, in the order of API.md.
     /// Its compact serialization is what `manifest.spec_sha256` hashes.
     package var json: JSONValue {
+        if let objective { return objectiveModeJSON(objective) }
         var lossParameters = JSONObject()
         if let (name, _) = loss.parameter, let lossParameter { lossParameters[name] = .number(lossParameter) }
         let object: JSONObject = [
@@ -17,19 +18,35 @@ extension JobSpec {
             "optimizer": optimizerJSON,
             "schedule": scheduleJSON,
             "init": initialJSON,
-            "stopping": [
-                "max_iterations": JSONValue(stopping.maxIterations),
-                "weight_tolerance": .number(stopping.weightTolerance),
-                "gradient_tolerance": .number(stopping.gradientTolerance),
-                "loss_tolerance": .number(stopping.lossTolerance),
-                "patience": JSONValue(stopping.patience),
-                "max_seconds": .number(stopping.maxSeconds),
-            ],
+            "stopping": stoppingJSON,
             "validation": ["fraction": .number(validationFraction), "restore_best": .bool(restoreBest)],
             "seed": .number(Double(seed)),
             "report_every": JSONValue(reportEvery),
         ]
         return .object(object)
+    }
+
+    /// Objective mode's echo: the formula and the run's fields, nothing of a model.
+    private func objectiveModeJSON(_ objective: ObjectiveSpec) -> JSONValue {
+        [
+            "objective": objective.json,
+            "optimizer": optimizerJSON,
+            "schedule": scheduleJSON,
+            "stopping": stoppingJSON,
+            "seed": .number(Double(seed)),
+            "report_every": JSONValue(reportEvery),
+        ]
+    }
+
+    private var stoppingJSON: JSONValue {
+        [
+            "max_iterations": JSONValue(stopping.maxIterations),
+            "weight_tolerance": .number(stopping.weightTolerance),
+            "gradient_tolerance": .number(stopping.gradientTolerance),
+            "loss_tolerance": .number(stopping.lossTolerance),
+            "patience": JSONValue(stopping.patience),
+            "max_seconds": .number(stopping.maxSeconds),
+        ]
     }
 
     private var optimizerJSON: JSONValue {

@@ -62,6 +62,24 @@ extension JobSpec {
         }
     }
 
+    /// Objective mode's run: the formula compiled, and the run's configuration.
+    package func minimizer(parallelism: Int = 1) throws(SpecError) -> FunctionMinimizer {
+        guard let objective else { throw SpecError(pointer: "/objective", detail: "this job fits a dataset") }
+        let program: ExpressionProgram
+        do throws(ExpressionError) { program = try objective.program() } catch {
+            throw SpecError(pointer: "/objective/expression", detail: error.description)
+        }
+        let problem = FunctionProblem(
+            program: program, start: objective.start, starts: objective.starts, bounds: objective.bounds)
+        do throws(TrainingError) {
+            return try FunctionMinimizer(problem: problem, configuration: configuration(parallelism: parallelism))
+        } catch {
+            switch error {
+            case .invalid(let detail): throw SpecError(pointer: "/objective", detail: detail)
+            }
+        }
+    }
+
     /// Everything but the model.
     package func configuration(parallelism: Int) -> TrainingConfiguration {
         var configuration = TrainingConfiguration()

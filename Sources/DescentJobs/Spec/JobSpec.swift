@@ -87,7 +87,11 @@ package struct JobSpec: Sendable, Equatable {
         case values([Double])
     }
 
+    /// Empty in objective mode, which fits no data.
     package var datasetID: String
+    /// Objective mode: minimise this formula instead of fitting a dataset. Only the run's fields apply then
+    /// (optimizer, schedule, stopping, seed, report_every); the model's fields keep their defaults, unused.
+    package var objective: ObjectiveSpec?
     package var model = ModelKind.linear
     package var loss = LossKind.squared
     /// huber's delta, epsilon_insensitive's epsilon or quantile's tau; nil for the other losses.

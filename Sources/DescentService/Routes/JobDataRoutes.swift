@@ -88,7 +88,9 @@ enum JobDataRoutes {
             items.append([
                 "iteration": JSONValue(point.iteration),
                 "weights": softmax ? .array(point.weights.map { JSONValue($0) }) : JSONValue(point.weights[0]),
-                "intercept": softmax ? JSONValue(point.intercepts) : .number(point.intercepts[0]),
+                // Objective mode: the point is `weights`, and there is no intercept (null).
+                "intercept": softmax
+                    ? JSONValue(point.intercepts) : (point.intercepts.first.map { .number($0) } ?? .null),
             ])
         }
         return Responses.json(["items": .array(items)])

@@ -34,21 +34,18 @@ enum JobSubmission {
             case .conflict(let jobID): return idempotencyConflict(key, jobID: jobID)
             }
         }
-        if body["objective"] != nil {
-            return Responses.invalid(
-                SpecError(
-                    pointer: "/objective",
-                    detail: "function minimisation (objective mode) is not supported yet; fit a dataset instead"))
-        }
-        let record: DatasetRecord
-        switch dataset(of: body, context) {
-        case .failure(let error): return error.response
-        case .success(let found): record = found
+        // Objective mode minimises a formula and has no dataset; otherwise the dataset comes first.
+        var record: DatasetRecord?
+        if body["objective"] == nil {
+            switch dataset(of: body, context) {
+            case .failure(let error): return error.response
+            case .success(let found): record = found
+            }
         }
         let spec: JobSpec
         do throws(SpecError) {
-            spec = try JobSpec.decode(body, datasetID: record.id)
-            _ = try spec.training(on: record.dataset)
+            spec = try JobSpec.decode(body, datasetID: record?.id ?? "")
+            if let record { _ = try spec.training(on: record.dataset) } else { _ = try spec.minimizer() }
         } catch {
             return Responses.invalid(error)
         }

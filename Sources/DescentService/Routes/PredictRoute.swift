@@ -20,6 +20,12 @@ enum PredictRoute {
         case .failure(let error): return error.response
         case .success(let found): job = found
         }
+        guard let dataset = job.dataset else {
+            return Problem(
+                .conflict,
+                detail: "The job \(job.id) minimised a function (objective mode); it has no model to predict with."
+            ).response()
+        }
         let snapshot = job.snapshot
         guard snapshot.status == .succeeded, let outcome = snapshot.outcome else {
             return Problem(
@@ -31,7 +37,7 @@ enum PredictRoute {
         case .failure(let error): return error.response
         case .success(let object): body = object
         }
-        let columns = job.dataset.dataset.columns
+        let columns = dataset.dataset.columns
         var errors: [Problem.FieldError] = []
         for key in body.keys where key != "features" {
             errors.append(
@@ -62,10 +68,10 @@ enum PredictRoute {
             let summary = errors.map { "\($0.pointer ?? ""): \($0.detail)" }.joined(separator: "; ")
             return Problem(.badRequest, detail: "The rows cannot be predicted: \(summary)", errors: errors).response()
         }
-        return Responses.json(predictions(rows, job: job, outcome: outcome))
+        return Responses.json(predictions(rows, job: job, dataset: dataset.dataset, outcome: outcome))
     }
 
-    private static func predictions(_ rows: [[Double]], job: Job, outcome: JobOutcome) -> JSONValue {
+    private static func predictions(_ rows: [[Double]], job: Job, dataset: Dataset, outcome: JobOutcome) -> JSONValue {
         let scores = rows.map { row in
             outcome.weights.indices.map { k in
                 zip(row, outcome.weights[k]).reduce(outcome.intercepts[k]) { $0 + $1.0 * $1.1 }
@@ -77,7 +83,7 @@ enum PredictRoute {
         case .poisson:
             return ["predictions": JSONValue(scores.map { exp($0[0]) })]
         case .logistic:
-            let negative: Double = job.dataset.dataset.targets.contains(-1) ? -1 : 0
+            let negative: Double = dataset.targets.contains(-1) ? -1 : 0
             var answer: JSONObject = ["predictions": JSONValue(scores.map { $0[0] >= 0 ? 1 : negative })]
             // Probabilities are σ(p) under the log loss only; a formula's scores need not be log-odds.
             if job.spec.loss == .log && job.spec.lossFormula == nil {
