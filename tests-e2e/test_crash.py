@@ -1,7 +1,8 @@
 """Issue 5's crash test: a 202 means the job will finish, even if the process is killed.
 
 The real binary takes 24 jobs of mixed kinds (linear and logistic models; gd, minibatch, sgd, momentum, adam;
-with and without standardization and validation; some long enough to be running when the process dies) and
+with and without standardization and validation; a formula loss; objective mode; some long enough to be
+running when the process dies) and
 is killed with SIGKILL at random moments three times, each time started again on the same data directory.
 Every submission carries an Idempotency-Key and is retried across a kill, so each spec is accepted exactly
 once. Then every job must end `succeeded`, there must be exactly one job per spec, and each job's weights
@@ -32,6 +33,14 @@ MODELS = [
      "stopping": {"max_iterations": 400, "weight_tolerance": 0}},
     {"model": "logistic", "optimizer": {"method": "gd", "learning_rate": 0.5},
      "regularization": {"l2": 0.01}, "stopping": {"max_iterations": 3000, "weight_tolerance": 0}},
+    # Issue 7: a formula loss (checkpointed like any fit), and objective mode (no checkpoints: an interrupted
+    # run starts again, and must still end exactly where an uninterrupted one does).
+    {"loss": {"expression": "(p - y)^2 / 2"}, "optimizer": {"method": "adam", "learning_rate": 0.05},
+     "stopping": {"max_iterations": 3000, "weight_tolerance": 0}},
+    {"objective": {"expression": "(1-x)^2 + 100*(y-x^2)^2", "variables": ["x", "y"], "starts": 20,
+                   "bounds": [[-2, 2], [-1, 3]]},
+     "optimizer": {"method": "adam", "learning_rate": 0.02}, "report_every": 100,
+     "stopping": {"max_iterations": 20000, "weight_tolerance": 0}},
 ]
 
 
@@ -39,7 +48,8 @@ def specs(linear_id: str, logistic_id: str) -> list[dict]:
     out = []
     for index in range(24):
         spec = dict(MODELS[index % len(MODELS)])
-        spec["dataset_id"] = logistic_id if spec.get("model") == "logistic" else linear_id
+        if "objective" not in spec:
+            spec["dataset_id"] = logistic_id if spec.get("model") == "logistic" else linear_id
         spec["seed"] = index
         out.append(spec)
     return out
