@@ -19,13 +19,16 @@ package enum GradientCheck {
         }
     }
 
-    /// max over coordinates of |a − n| / max(|a|, |n|, 1e-8): relative where the gradient is not tiny, and
-    /// absolute (against 1e-8) where both are nearly 0, so a zero gradient does not read as a large error.
-    package static func maxRelativeError(_ analytic: [Double], _ numeric: [Double]) -> Double {
-        zip(analytic, numeric).reduce(0) { worst, pair in
+    /// max over coordinates of |a − n| / max(|a|, |n|, floor), floor = 1e-6·max(1, |f|): relative where a
+    /// partial derivative is not tiny, and against the floor where both are nearly 0 — the differences' own
+    /// rounding noise is about ε·|f|/h ≈ 2e-10·|f|, so without a floor a zero gradient (−1e-17 against 3e-11)
+    /// would read as a large error.
+    package static func maxRelativeError(_ analytic: [Double], _ numeric: [Double], scale f: Double = 1) -> Double {
+        let floor = 1e-6 * Swift.max(1, f.isFinite ? Swift.abs(f) : 1)
+        return zip(analytic, numeric).reduce(0) { worst, pair in
             let (a, n) = pair
             guard a.isFinite, n.isFinite else { return .infinity }
-            return Swift.max(worst, Swift.abs(a - n) / Swift.max(Swift.abs(a), Swift.abs(n), 1e-8))
+            return Swift.max(worst, Swift.abs(a - n) / Swift.max(Swift.abs(a), Swift.abs(n), floor))
         }
     }
 }

@@ -13,7 +13,11 @@ struct FieldReader {
     mutating func rejectUnknown(_ object: JSONObject, known: [String], at pointer: String) {
         for key in object.keys where !known.contains(key) {
             let expected = known.map { "\"\($0)\"" }.joined(separator: ", ")
-            fail(pointer + "/" + escapePointerToken(key), "unknown field \"\(key)\"; expected one of \(expected)")
+            fail(
+                pointer + "/" + escapePointerToken(key),
+                known.isEmpty
+                    ? "unknown field \"\(key)\"; this object takes no fields"
+                    : "unknown field \"\(key)\"; expected one of \(expected)")
         }
     }
 

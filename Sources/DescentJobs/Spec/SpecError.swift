@@ -4,6 +4,11 @@ package struct SpecError: Error, Sendable, Equatable {
     package struct Field: Sendable, Equatable {
         package var pointer: String
         package var detail: String
+
+        package init(pointer: String, detail: String) {
+            self.pointer = pointer
+            self.detail = detail
+        }
     }
 
     package var fields: [Field]

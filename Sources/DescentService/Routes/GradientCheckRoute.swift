@@ -37,21 +37,16 @@ enum GradientCheckRoute {
         let point = body["point"]
         body["point"] = nil
         do throws(SpecError) {
-            let seed = try seed(of: body)
-            if let objective = body["objective"] {
-                return try checkObjective(ObjectiveSpec.decode(objective), point: point, seed: seed)
+            // The rest is a job spec, checked as `POST /v1/jobs` checks it (unknown fields included).
+            if body["objective"] != nil {
+                let spec = try JobSpec.decode(body, datasetID: "")
+                guard let objective = spec.objective else { throw SpecError(pointer: "/objective", detail: "missing") }
+                return try checkObjective(objective, point: point, seed: spec.seed)
             }
             return try checkFit(body, point: point, context)
         } catch {
             return Responses.invalid(error, detail: "The gradient check is not valid.")
         }
-    }
-
-    private static func seed(of body: JSONObject) throws(SpecError) -> UInt64 {
-        guard let value = body["seed"] else { return 0 }
-        guard case .number(let number) = value, number >= 0, number <= JobSpec.maxSeed, number.rounded() == number
-        else { throw SpecError(pointer: "/seed", detail: "must be an integer from 0 to 2^53 − 1") }
-        return UInt64(number)
     }
 
     private static func checkObjective(_ spec: ObjectiveSpec, point: JSONValue?, seed: UInt64) throws(SpecError)
@@ -89,7 +84,8 @@ enum GradientCheckRoute {
             do throws(IngestError) {
                 dataset = try JSONDatasetParser.parse(JSONWriter.bytes(inline)).dataset
             } catch {
-                throw SpecError(pointer: "/dataset", detail: "\(error)")
+                // As `POST /v1/jobs` reports it: the pointer inside the inline dataset.
+                return DatasetRoutes.ingestProblem(error, pointerPrefix: "/dataset")
             }
             datasetID = "inline"
         default:
@@ -97,7 +93,7 @@ enum GradientCheckRoute {
                 pointer: "/dataset_id", detail: "give a dataset id, an inline \"dataset\", or an \"objective\"")
         }
         let spec = try JobSpec.decode(body, datasetID: datasetID)
-        let (model, configuration) = try spec.training(on: dataset)
+        let (model, configuration) = try JobSubmission.training(spec, on: dataset, inline: datasetID == "inline")
         guard model.parameterCount <= maxParameters else {
             throw SpecError(
                 pointer: "/dataset_id",
@@ -140,7 +136,7 @@ enum GradientCheckRoute {
             "analytic": .array(analytic.map { $0.isFinite ? .number($0) : .null }),
             "numeric": .array(numeric.map { $0.isFinite ? .number($0) : .null }),
             "max_relative_error": {
-                let error = GradientCheck.maxRelativeError(analytic, numeric)
+                let error = GradientCheck.maxRelativeError(analytic, numeric, scale: value)
                 return error.isFinite ? .number(error) : .null
             }(),
         ])

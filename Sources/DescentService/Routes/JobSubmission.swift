@@ -36,18 +36,33 @@ enum JobSubmission {
         }
         // Objective mode minimises a formula and has no dataset; otherwise the dataset comes first.
         var record: DatasetRecord?
+        var inline = false
         if body["objective"] == nil {
             switch dataset(of: body, context) {
             case .failure(let error): return error.response
-            case .success(let found): record = found
+            case .success(let found): (record, inline) = found
             }
         }
-        let spec: JobSpec
+        var spec: JobSpec
         do throws(SpecError) {
             spec = try JobSpec.decode(body, datasetID: record?.id ?? "")
-            if let record { _ = try spec.training(on: record.dataset) } else { _ = try spec.minimizer() }
+            if let record {
+                _ = try training(spec, on: record.dataset, inline: inline)
+            } else {
+                _ = try spec.minimizer()
+            }
         } catch {
             return Responses.invalid(error)
+        }
+        // An inline dataset is kept only for a job that is accepted (the same content is the same dataset).
+        if inline, let candidate = record {
+            do {
+                let kept = try context.catalog.addDataset(candidate).record
+                record = kept
+                spec.datasetID = kept.id
+            } catch {
+                return Responses.storageFailure(error)
+            }
         }
         let job = Job(
             id: ResourceID.make(prefix: ResourceID.jobPrefix).rawValue, spec: spec, dataset: record,
@@ -89,9 +104,27 @@ enum JobSubmission {
     }
 
     /// The dataset named by `dataset_id`, or the inline `dataset` stored as one.
+    /// The model and configuration of `spec` on `dataset`; for an inline dataset, what the data reveals is
+    /// reported at `/dataset` rather than `/dataset_id`.
+    static func training(_ spec: JobSpec, on dataset: Dataset, inline: Bool) throws(SpecError) -> (
+        model: Model, configuration: TrainingConfiguration
+    ) {
+        do throws(SpecError) {
+            return try spec.training(on: dataset)
+        } catch {
+            guard inline else { throw error }
+            throw SpecError(
+                error.fields.map {
+                    .init(pointer: $0.pointer == "/dataset_id" ? "/dataset" : $0.pointer, detail: $0.detail)
+                })
+        }
+    }
+
+    /// The dataset a fit names: a stored one by id, or an inline one, parsed and checked but not yet stored
+    /// (`inline` true).
     private static func dataset(
         of body: JSONObject, _ context: ServiceContext
-    ) -> Result<DatasetRecord, HTTPResponseError> {
+    ) -> Result<(record: DatasetRecord, inline: Bool), HTTPResponseError> {
         switch (body["dataset_id"], body["dataset"]) {
         case (nil, nil):
             return .failure(
@@ -111,7 +144,7 @@ enum JobSubmission {
                     }
                 return .failure(HTTPResponseError(Responses.invalid(SpecError(pointer: "/dataset_id", detail: detail))))
             }
-            return .success(record)
+            return .success((record, false))
         case (nil, let inline?):
             guard case .object = inline else {
                 return .failure(
@@ -128,11 +161,7 @@ enum JobSubmission {
                     id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name ?? "inline",
                     dataset: dataset, createdAt: Date(), bytes: bytes.count, sha256: sha256,
                     contentKey: "inline\n\(sha256)")
-                do {
-                    return .success(try context.catalog.addDataset(record).record)
-                } catch {
-                    return .failure(HTTPResponseError(Responses.storageFailure(error)))
-                }
+                return .success((record, true))
             } catch {
                 return .failure(HTTPResponseError(DatasetRoutes.ingestProblem(error, pointerPrefix: "/dataset")))
             }
