@@ -15,6 +15,9 @@
 #  3. SGD (batch 1, shuffled, constant η, EPOCHS epochs) on SGD_ROWS × 64 made by bench/math.py: descent's
 #     Trainer against scikit-learn's SGDRegressor, seconds per epoch (median of ROUNDS fits) and the final
 #     objective mean ½ r² of each. Target: sklearn / descent ≥ 3 at the same final loss.
+#  4. Issue 7, custom losses: on each of SETS, ROUNDS rounds of descent-bench-math --mode expression — the
+#     fused kernel with the built-in squared loss (s) and with the formula (p - y)^2 / 2 (f), interleaved, each
+#     the median of ITER runs. Target: (f)/(s) ≤ 3.
 #
 # Usage: bench/math.sh     Env: ROUNDS (3)  ITER (10)  THREADS (nproc)  SETS ("1000000x64 100000x64")
 #                               SGD_ROWS (100000)  EPOCHS (5)  ETA (0.001)
@@ -118,3 +121,28 @@ printf '%-28s %12.3f %12.3f %8s\n' "ms per epoch" "$(awk -v s="$descent_epoch" '
     "$(awk -v s="$sklearn_epoch" 'BEGIN {print s * 1e3}')" "$(ratio "$sklearn_epoch" "$descent_epoch")"
 printf '%-28s %12s %12s\n' "final objective mean ½r²" "$(value loss "$sgd_line")" "$(value loss "$sklearn_line")"
 echo "target: sklearn/descent ≥ 3 at the same final loss (descent's time includes its per-epoch loss pass)."
+
+echo
+for set in $SETS; do
+    rows=${set%x*}
+    columns=${set#*x}
+    ks=() kf=() ratios=()
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "== custom loss (p - y)^2 / 2 vs built-in squared, $rows × $columns, round $round/$ROUNDS"
+        "$BIN" --mode expression --rows "$rows" --columns "$columns" --iterations "$ITER" --threads "$THREADS" \
+            | tee "$tmp/expression.out"
+        line=$(grep '^RESULT' "$tmp/expression.out")
+        ks+=("$(value squared_ms "$line")")
+        kf+=("$(value formula_ms "$line")")
+        ratios+=("$(value ratio "$line")")
+    done
+    table[$set.expression]="$(median "${ks[@]}") $(median "${kf[@]}") ${ratios[*]}"
+done
+echo
+echo "== custom loss summary (medians over $ROUNDS rounds of medians of $ITER runs; $THREADS threads)"
+printf '%-12s %12s %12s %8s  %s\n' set "squared ms" "formula ms" "ratio" "per round"
+for set in $SETS; do
+    read -r s f spread <<<"${table[$set.expression]}"
+    printf '%-12s %12.3f %12.3f %8s  %s\n' "$set" "$s" "$f" "$(ratio "$f" "$s")" "$spread"
+done
+echo "target: formula / squared ≤ 3 (issue 7)."

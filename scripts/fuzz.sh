@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Fuzzes the HTTP/1.1 request parser (Sources/DescentHTTP) with libFuzzer for a bounded time.
+# Fuzzes one of Descent's parsers with libFuzzer for a bounded time.
 #
-#   scripts/fuzz.sh                      # 60 s
+#   scripts/fuzz.sh                      # the HTTP/1.1 request parser (Sources/DescentHTTP), 60 s
+#   scripts/fuzz.sh expression           # the formula language (Sources/DescentMath/Expression), 60 s
 #   FUZZ_SECONDS=300 scripts/fuzz.sh     # longer
 #   FUZZ_JOBS=4 scripts/fuzz.sh          # several processes in parallel (libFuzzer -fork)
 #
-# The committed seeds in fuzz/http1/corpus/ are only read; new inputs go to a scratch directory
-# (FUZZ_WORK, default .build/fuzz-http1-work/). On a crash, libFuzzer's non-zero exit code is returned and
-# the crash file's path is printed: copy it to fuzz/http1/crashes/ and add a regression test.
+# The committed seeds in fuzz/<target>/corpus/ are only read; new inputs go to a scratch directory
+# (FUZZ_WORK, default .build/fuzz-<target>-work/). On a crash, libFuzzer's non-zero exit code is returned and
+# the crash file's path is printed: copy it to fuzz/<target>/crashes/ and add a regression test.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,11 +16,32 @@ cd "$(dirname "$0")/.."
 # A crash under ASan would otherwise start swift-backtrace, which hangs until the time limit.
 export SWIFT_BACKTRACE=enable=no
 
+target="${1:-http1}"
+# Each target: the module it is compiled into, that module's sources, and the file defining
+# LLVMFuzzerTestOneInput. The expression target takes only DescentMath's Expression/ sources, which need
+# neither OpenBLAS nor the rest of the module.
+case "$target" in
+http1)
+    module=DescentHTTP
+    sources=(Sources/DescentHTTP/*.swift fuzz/http1/FuzzHTTP1.swift)
+    ;;
+expression)
+    module=DescentMath
+    sources=(Sources/DescentMath/Expression/*.swift fuzz/expression/FuzzExpression.swift)
+    ;;
+*)
+    echo "fuzz.sh: unknown target '$target' (http1 or expression)" >&2
+    exit 2
+    ;;
+esac
+
 seconds="${FUZZ_SECONDS:-60}"
 jobs="${FUZZ_JOBS:-1}"
-work="${FUZZ_WORK:-.build/fuzz-http1-work}"
-binary=.build/fuzz-http1
-seeds=fuzz/http1/corpus
+work="${FUZZ_WORK:-.build/fuzz-$target-work}"
+binary=.build/fuzz-$target
+seeds=fuzz/$target/corpus
+dictionary=()
+if [ -f "fuzz/$target/$target.dict" ]; then dictionary=(-dict="fuzz/$target/$target.dict"); fi
 
 mkdir -p .build "$work/corpus" "$work/artifacts"
 
@@ -27,8 +49,8 @@ mkdir -p .build "$work/corpus" "$work/artifacts"
 # visible (hence -package-name). Release mode: a debug build gets far fewer executions per second.
 echo "fuzz.sh: building $binary" >&2
 swiftc -O -sanitize=fuzzer,address -parse-as-library \
-    -module-name DescentHTTP -package-name Descent \
-    Sources/DescentHTTP/*.swift fuzz/http1/FuzzHTTP1.swift -o "$binary" \
+    -module-name "$module" -package-name Descent \
+    "${sources[@]}" -o "$binary" \
     2> >(grep -v 'Cannot export local symbol' >&2)
 
 fork=()
@@ -36,7 +58,7 @@ if [ "$jobs" -gt 1 ]; then fork=(-fork="$jobs" -ignore_crashes=0); fi
 
 echo "fuzz.sh: fuzzing for ${seconds}s (new inputs in $work/corpus)" >&2
 status=0
-"$binary" "${fork[@]}" \
+"$binary" "${fork[@]}" "${dictionary[@]}" \
     -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" \
     "$work/corpus" "$seeds" 2>&1 | tee "$work/fuzz.log" || status=${PIPESTATUS[0]}

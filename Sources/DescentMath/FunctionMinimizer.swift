@@ -186,7 +186,8 @@ package final class FunctionMinimizer {
         let iteration = outcome.first + outcome.steps
         var result = result(outcome, reason: .diverged, iterations: iteration)
         let which = problem.starts > 1 ? " (start \(outcome.index + 1) of \(problem.starts))" : ""
-        let value = "f = \(outcome.stoppedLoss) with gradient norm \(outcome.stoppedGradientNorm)"
+        let value =
+            "f = \(Trainer.spell(outcome.stoppedLoss)) with gradient norm \(Trainer.spell(outcome.stoppedGradientNorm))"
         guard outcome.steps > 0 else {
             result.detail =
                 "\(value) at the start point \(outcome.point)\(which): f or its gradient is not finite there."

@@ -12,6 +12,9 @@
 //   descent-bench-math --mode sgd --data FILE --rows N --columns D [--epochs E] [--eta η] [--iterations K]
 //       FILE is raw little-endian Float64, X row-major then y (bench/math.py writes it). Times K runs of a
 //       Trainer with plain SGD (batch 1, shuffled), a fixed rate η, l2 = 0, an intercept, E epochs.
+//   descent-bench-math --mode expression --rows N --columns D [--iterations K] [--threads T]
+//       Issue 7: the fused kernel with the built-in squared loss against the formula (p - y)^2 / 2, side by
+//       side on the fullbatch data; the ratio against the 3× target (ExpressionLossBench.swift).
 //
 // Every mode ends with one `RESULT key=value …` line for the script to read.
 import DescentMath
@@ -329,5 +332,6 @@ let options = Options(Array(CommandLine.arguments.dropFirst()))
 switch options.mode {
 case "fullbatch": fullBatch(options)
 case "sgd": sgd(options)
-default: fail("--mode is fullbatch or sgd, not \(options.mode)")
+case "expression": expressionLoss(options)
+default: fail("--mode is fullbatch, sgd or expression, not \(options.mode)")
 }

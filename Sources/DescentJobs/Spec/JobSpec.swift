@@ -114,6 +114,13 @@ package struct JobSpec: Sendable, Equatable {
 
     package init(datasetID: String) { self.datasetID = datasetID }
 
+    /// The last iteration number a run can reach, for progress's `fraction`: `max_iterations`, or with K
+    /// objective starts, numbered as one sequence with one step between starts, K·(max_iterations + 1) − 1.
+    package var iterationBudget: Int {
+        guard let starts = objective?.starts, starts > 1 else { return stopping.maxIterations }
+        return starts * (stopping.maxIterations + 1) - 1
+    }
+
     /// The largest `max_iterations` a job may ask for: enough for any real run, and a bound on its history.
     package static let maxIterationsLimit = 10_000_000
     /// The longest `max_seconds`: one day.

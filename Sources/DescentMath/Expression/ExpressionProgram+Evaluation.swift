@@ -19,7 +19,7 @@ extension ExpressionProgram {
                     values[slot] = Self.apply(instruction.operation, a, b, c)
                 }
             }
-            return values[tape.count - 1]
+            return values[output]
         }
     }
 
@@ -31,7 +31,7 @@ extension ExpressionProgram {
     ) {
         let count = instructions.count
         adjoints.update(repeating: 0, count: count)
-        adjoints[count - 1] = 1
+        adjoints[output] = 1
         instructions.withUnsafeBufferPointer { tape in
             active.withUnsafeBufferPointer { active in
                 for slot in stride(from: count - 1, through: 0, by: -1) where active[slot] {
@@ -66,7 +66,10 @@ extension ExpressionProgram {
                         let exponent = values[b]
                         // d/da aᵇ = b·aᵇ⁻¹; d/db aᵇ = aᵇ·log a, which is 0 in the limit at a = 0 (b > 0) and
                         // undefined for a < 0, where aᵇ itself is only real for integer b (held constant).
-                        if active[a] { adjoints[a] += adjoint * exponent * Foundation.pow(x, exponent - 1) }
+                        // (b = 0: aᵇ is constant 1, and 0·a⁻¹ would be NaN at a = 0.)
+                        if active[a] && exponent != 0 {
+                            adjoints[a] += adjoint * exponent * Foundation.pow(x, exponent - 1)
+                        }
                         if active[b] { adjoints[b] += x > 0 ? adjoint * value * Foundation.log(x) : 0 }
                     case .square: adjoints[a] += adjoint * (2 * x)
                     case .negate: adjoints[a] -= adjoint
@@ -79,7 +82,8 @@ extension ExpressionProgram {
                     case .cos: adjoints[a] -= adjoint * Foundation.sin(x)
                     case .tan: adjoints[a] += adjoint * (1 + value * value)
                     case .tanh: adjoints[a] += adjoint * (1 - value * value)
-                    case .sigmoid: adjoints[a] += adjoint * value * (1 - value)
+                    // σ(x)·σ(−x) rather than v(1 − v), which loses every digit as v → 1 (x ≳ 37 gives 0).
+                    case .sigmoid: adjoints[a] += adjoint * value * Self.sigmoid(-x)
                     case .softplus: adjoints[a] += adjoint * Self.sigmoid(x)
                     case .min:
                         // The subgradient of the chosen argument (the first on a tie), like `where`.

@@ -40,6 +40,9 @@ package final class ExpressionProgram: Sendable, CustomStringConvertible {
     let instructions: [Instruction]
     /// Slot i depends on a variable that is differentiated: the backward sweep visits only these.
     let active: [Bool]
+    /// The slot holding the formula's value: not always the last one, as a formula can be a bare variable or
+    /// fold to a constant already on the tape.
+    let output: Int
 
     /// Parses and compiles `text` over `variables` (their order is the order of `evaluate`'s inputs and of
     /// the gradient). `differentiating`: the variables whose derivatives are wanted (default: all).
@@ -47,7 +50,7 @@ package final class ExpressionProgram: Sendable, CustomStringConvertible {
         let tree = try ExpressionParser.parse(text, variables: variables)
         var compiler = ExpressionCompiler()
         for index in variables.indices { compiler.emit(Instruction(operation: .input, constant: Double(index))) }
-        _ = try compiler.compile(tree)
+        output = Int(try compiler.compile(tree))
         source = text
         self.variables = variables
         instructions = compiler.instructions
@@ -79,7 +82,9 @@ private struct ExpressionCompiler {
 
     @discardableResult
     mutating func emit(_ instruction: Instruction) -> Int32 {
-        if let slot = existing[instruction] { return slot }
+        // −0 and +0 are == (and hash alike) but are different constants (1/−0 is −∞): a zero is never shared.
+        let shareable = !(instruction.operation == .constant && instruction.constant == 0)
+        if shareable, let slot = existing[instruction] { return slot }
         let slot = Int32(instructions.count)
         instructions.append(instruction)
         existing[instruction] = slot

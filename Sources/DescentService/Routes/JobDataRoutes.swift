@@ -48,7 +48,7 @@ enum JobDataRoutes {
         case .success(let found): job = found
         }
         let history = job.history
-        let maxIterations = job.spec.stopping.maxIterations
+        let maxIterations = job.spec.iterationBudget
         if request.headers["Accept"]?.lowercased().contains("text/csv") == true {
             var csv = Array(
                 "iteration,loss,gradient_norm,step_norm,learning_rate,validation_loss,elapsed_seconds\n".utf8)

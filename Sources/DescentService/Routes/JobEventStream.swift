@@ -71,7 +71,7 @@ final class JobEventStream: HTTPBodyStream {
             newStatus = status
         }
         var newCursor = cursor
-        let maxIterations = job.spec.stopping.maxIterations
+        let maxIterations = job.spec.iterationBudget
         for event in events {
             format.append(
                 event: "progress", id: event.iteration,

@@ -14,7 +14,7 @@ extension Job {
             "finished_at": snapshot.finishedAt.map { .string(Timestamp.format($0)) } ?? .null,
             "dataset_id": dataset.map { .string($0.id) } ?? .null,
             "spec": specJSON,
-            "progress": snapshot.progress.map { $0.json(maxIterations: spec.stopping.maxIterations) } ?? .null,
+            "progress": snapshot.progress.map { $0.json(maxIterations: spec.iterationBudget) } ?? .null,
             "result": snapshot.outcome.map { $0.json(softmax: spec.model == .softmax) } ?? .null,
             "manifest": manifest,
             "error": snapshot.failure.map(\.json) ?? .null,
