@@ -151,9 +151,13 @@ struct JobSpecDecodingTests {
         #expect(try specErrorPointers(body) == [pointer])
     }
 
-    @Test("an expression loss is not supported yet, at /loss")
+    @Test("an expression loss is decoded and echoed as its object; a bad formula is refused at /loss/expression")
     func expressionLoss() throws {
-        #expect(try specErrorPointers(#"{"loss": {"expression": "(p - y)^2"}}"#) == ["/loss"])
+        let spec = try decodeSpec(#"{"loss": {"expression": "(p - y)^2 / 2"}}"#)
+        #expect(spec.lossFormula == "(p - y)^2 / 2")
+        #expect(spec.json.objectValue?["loss"] == ["expression": "(p - y)^2 / 2"])
+        #expect(try specErrorPointers(#"{"loss": {"expression": "(p - y)^"}}"#) == ["/loss/expression"])
+        #expect(try specErrorPointers(#"{"model": "poisson", "loss": {"expression": "p"}}"#) == ["/loss"])
     }
 
     // MARK: Unknown fields and wrong types
@@ -176,10 +180,34 @@ struct JobSpecDecodingTests {
         #expect(try specErrorPointers(body) == [pointer])
     }
 
-    @Test("the data source and objective fields are known to decode (the service reads them)")
+    @Test("the data source fields are known to decode (the service reads them)")
     func serviceFieldsAreKnown() throws {
-        let spec = try decodeSpec(#"{"dataset_id": "ds_other", "dataset": {}, "objective": "x"}"#)
+        let spec = try decodeSpec(#"{"dataset_id": "ds_other", "dataset": {}}"#)
         #expect(spec.datasetID == "ds_test")
+    }
+
+    @Test("objective mode takes the run's fields only, and its echo decodes back to the same spec")
+    func objectiveMode() throws {
+        let body =
+            #"{"objective": {"expression": "(1-x)^2 + 100*(y-x^2)^2", "variables": ["x", "y"], "starts": 3, "bounds": [[-2, 2], [-1, 3]]}, "optimizer": {"method": "adam"}, "seed": 4}"#
+        let spec = try decodeSpec(body)
+        #expect(spec.objective?.variables == ["x", "y"])
+        #expect(spec.objective?.starts == 3)
+        guard case .object(let echo) = spec.json else { return #expect(Bool(false), "the echo is an object") }
+        // A restart decodes the stored echo: it must give the same spec.
+        #expect(try JobSpec.decode(echo, datasetID: "") == spec)
+        #expect(
+            try specErrorPointers(#"{"objective": {"expression": "x", "variables": ["x"]}, "model": "linear"}"#) == [
+                "/model"
+            ])
+        #expect(
+            try specErrorPointers(
+                #"{"objective": {"expression": "x", "variables": ["x"]}, "optimizer": {"method": "sgd"}}"#)
+                == ["/optimizer/method"])
+        #expect(
+            try specErrorPointers(#"{"objective": {"expression": "x + z", "variables": ["x"]}}"#) == [
+                "/objective/expression"
+            ])
     }
 
     @Test(
