@@ -74,27 +74,13 @@ func expressionLoss(_ options: Options) {
     let s = median(times.squared)
     let f = median(times.formula)
     let d = median(times.read)
-    var difference = 0.0
-    var scale = 0.0
-    for index in 0...columns {
-        difference = max(difference, abs(formulaGradient[index] - squaredGradient[index]))
-        scale = max(scale, abs(squaredGradient[index]))
-    }
-
-    print("")
-    print("  what                                   median ms     min ms     max ms   GB/s of X")
-    for (name, values) in [
-        ("(s) built-in squared loss", times.squared),
-        ("(f) formula \(formula)", times.formula),
-        ("(d) read pass over X (SIMD8 sum)", times.read),
-    ] {
-        let m = median(values)
-        print(
-            "  " + name.padding(toLength: 36, withPad: " ", startingAt: 0) + pad(format(m), 12)
-                + pad(format(values.min() ?? .nan), 11) + pad(format(values.max() ?? .nan), 11)
-                + pad(format(bytes / (m * 1e6), 1), 12))
-    }
-    print("")
+    let (difference, scale) = maxDifference(formulaGradient, squaredGradient, count: columns + 1)
+    printTimings(
+        [
+            ("(s) built-in squared loss", times.squared),
+            ("(f) formula \(formula)", times.formula),
+            ("(d) read pass over X (SIMD8 sum)", times.read),
+        ], bytes: bytes)
     let verdict = f / s <= 3 ? "met" : "MISSED"
     print(
         "  (f)/(s) = \(format(f / s, 2)) (target ≤ 3: \(verdict))   (s)/(d) = \(format(s / d, 2))   "

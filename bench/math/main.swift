@@ -87,6 +87,31 @@ func median(_ values: [Double]) -> Double {
 
 func format(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
 
+/// The largest |a − b| over the entries, and the largest |b| (to scale it by).
+func maxDifference(_ a: [Double], _ b: [Double], count: Int) -> (difference: Double, scale: Double) {
+    var difference = 0.0
+    var scale = 0.0
+    for index in 0..<count {
+        difference = max(difference, abs(a[index] - b[index]))
+        scale = max(scale, abs(b[index]))
+    }
+    return (difference, scale)
+}
+
+/// The table of timed passes: median, min and max ms per pass, and X's bytes read per second at the median.
+func printTimings(_ rows: [(name: String, values: [Double])], bytes: Double) {
+    print("")
+    print("  what                                   median ms     min ms     max ms   GB/s of X")
+    for (name, values) in rows {
+        let m = median(values)
+        print(
+            "  " + name.padding(toLength: 36, withPad: " ", startingAt: 0) + pad(format(m), 12)
+                + pad(format(values.min() ?? .nan), 11) + pad(format(values.max() ?? .nan), 11)
+                + pad(format(bytes / (m * 1e6), 1), 12))
+    }
+    print("")
+}
+
 func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
 }
@@ -229,27 +254,13 @@ func fullBatch(_ options: Options) {
     let a = median(times.kernel)
     let bm = median(times.blas)
     let d = median(times.read)
-    var difference = 0.0
-    var scale = 0.0
-    for column in 0..<columns {
-        difference = max(difference, abs(kernelGradient[column] - blasGradient[column]))
-        scale = max(scale, abs(blasGradient[column]))
-    }
-
-    print("")
-    print("  what                                   median ms     min ms     max ms   GB/s of X")
-    for (name, values) in [
-        ("(a) fused kernel, Objective.evaluate", times.kernel),
-        ("(b) two-pass BLAS dgemv ×2", times.blas),
-        ("(d) read pass over X (SIMD8 sum)", times.read),
-    ] {
-        let m = median(values)
-        print(
-            "  " + name.padding(toLength: 36, withPad: " ", startingAt: 0) + pad(format(m), 12)
-                + pad(format(values.min() ?? .nan), 11) + pad(format(values.max() ?? .nan), 11)
-                + pad(format(bytes / (m * 1e6), 1), 12))
-    }
-    print("")
+    let (difference, scale) = maxDifference(kernelGradient, blasGradient, count: columns)
+    printTimings(
+        [
+            ("(a) fused kernel, Objective.evaluate", times.kernel),
+            ("(b) two-pass BLAS dgemv ×2", times.blas),
+            ("(d) read pass over X (SIMD8 sum)", times.read),
+        ], bytes: bytes)
     print("  (a)/(d) = \(format(a / d, 2))   (b)/(a) = \(format(bm / a, 2))")
     print("  max |g_kernel − g_blas| / max |g| = \(String(format: "%.1e", difference / scale))   checksum \(sink)")
     print(
