@@ -9,8 +9,8 @@ extension Database {
             try connection.prepare(
                 """
                 INSERT INTO datasets (id, sequence, name, created_at, bytes, sha256, content_key, rows, columns,
-                    feature_names, element_size, features, targets, sample_weights)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    feature_names, element_size, features, targets, sample_weights, tenant)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             ).run([
                 .text(dataset.id), .integer(Int64(dataset.sequence)), dataset.name.map(SQLiteValue.text) ?? .null,
@@ -18,7 +18,7 @@ extension Database {
                 .text(dataset.contentKey), .integer(Int64(dataset.rows)), .integer(Int64(dataset.columns)),
                 .text(Self.encodeNames(dataset.featureNames)), .integer(Int64(dataset.elementSize)),
                 .blob(dataset.features), .blob(Self.bytes(of: dataset.targets)),
-                dataset.sampleWeights.map { .blob(Self.bytes(of: $0)) } ?? .null,
+                dataset.sampleWeights.map { .blob(Self.bytes(of: $0)) } ?? .null, .text(dataset.tenant),
             ])
         }
     }
@@ -28,7 +28,7 @@ extension Database {
             let statement = try connection.prepare(
                 """
                 SELECT id, sequence, name, created_at, bytes, sha256, content_key, rows, columns, feature_names,
-                    element_size, features, targets, sample_weights, deleted_at
+                    element_size, features, targets, sample_weights, deleted_at, tenant
                 FROM datasets ORDER BY sequence
                 """)
             var datasets: [StoredDataset] = []
@@ -43,7 +43,8 @@ extension Database {
                         elementSize: Int(statement.int64(10)), features: statement.blob(11),
                         targets: Self.doubles(statement.blob(12)),
                         sampleWeights: statement.isNull(13) ? nil : Self.doubles(statement.blob(13)),
-                        deletedAt: statement.isNull(14) ? nil : Date(timeIntervalSince1970: statement.double(14))))
+                        deletedAt: statement.isNull(14) ? nil : Date(timeIntervalSince1970: statement.double(14)),
+                        tenant: statement.text(15) ?? ""))
             }
             return datasets
         }
@@ -72,8 +73,8 @@ extension Database {
             try connection.prepare(
                 """
                 INSERT INTO jobs (id, sequence, dataset_id, spec, idempotency_key, body_sha256, status,
-                    created_at, started_at, finished_at, result, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    created_at, started_at, finished_at, result, error, tenant)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             ).run([
                 .text(job.id), .integer(Int64(job.sequence)), .text(job.datasetID), .text(job.spec),
@@ -82,6 +83,7 @@ extension Database {
                 job.startedAt.map { .real($0.timeIntervalSince1970) } ?? .null,
                 job.finishedAt.map { .real($0.timeIntervalSince1970) } ?? .null,
                 job.result.map(SQLiteValue.text) ?? .null, job.error.map(SQLiteValue.text) ?? .null,
+                .text(job.tenant),
             ])
         }
     }
@@ -131,7 +133,7 @@ extension Database {
             let statement = try connection.prepare(
                 """
                 SELECT id, sequence, dataset_id, spec, idempotency_key, body_sha256, status, created_at, started_at,
-                    finished_at, result, error
+                    finished_at, result, error, tenant
                 FROM jobs ORDER BY sequence
                 """)
             var jobs: [StoredJob] = []
@@ -144,7 +146,7 @@ extension Database {
                         status: statement.text(6) ?? "", createdAt: Date(timeIntervalSince1970: statement.double(7)),
                         startedAt: statement.isNull(8) ? nil : Date(timeIntervalSince1970: statement.double(8)),
                         finishedAt: statement.isNull(9) ? nil : Date(timeIntervalSince1970: statement.double(9)),
-                        result: statement.text(10), error: statement.text(11)))
+                        result: statement.text(10), error: statement.text(11), tenant: statement.text(12) ?? ""))
             }
             return jobs
         }

@@ -58,6 +58,13 @@ enum Schema {
             state BLOB NOT NULL,
             saved_at REAL NOT NULL
         );
+        """,
+        // 2: the tenant that owns each dataset and job ('' when the service runs without API keys). Content and
+        // idempotency keys are stored scoped by tenant (the Jobs layer prefixes them), so their UNIQUE
+        // constraints hold per tenant without rebuilding the tables.
         """
+        ALTER TABLE datasets ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+        ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+        """,
     ]
 }

@@ -4,6 +4,8 @@ import Foundation
 /// Storage knows no `Dataset` (that is the Math layer's); the Jobs layer converts.
 package struct StoredDataset: Sendable, Equatable {
     package var id: String
+    /// Who owns it: an API key's tenant, or "" without API keys.
+    package var tenant: String
     package var sequence: Int
     package var name: String?
     package var createdAt: Date
@@ -24,9 +26,10 @@ package struct StoredDataset: Sendable, Equatable {
     package init(
         id: String, sequence: Int, name: String?, createdAt: Date, bytes: Int, sha256: String, contentKey: String,
         rows: Int, columns: Int, featureNames: [String], elementSize: Int, features: [UInt8], targets: [Double],
-        sampleWeights: [Double]?, deletedAt: Date? = nil
+        sampleWeights: [Double]?, deletedAt: Date? = nil, tenant: String = ""
     ) {
         self.id = id
+        self.tenant = tenant
         self.sequence = sequence
         self.name = name
         self.createdAt = createdAt
@@ -47,6 +50,8 @@ package struct StoredDataset: Sendable, Equatable {
 /// A job as the store keeps it: the echoed spec, the state, and the result and error as JSON text.
 package struct StoredJob: Sendable, Equatable {
     package var id: String
+    /// Who owns it: an API key's tenant, or "" without API keys.
+    package var tenant: String
     package var sequence: Int
     package var datasetID: String
     package var spec: String
@@ -62,9 +67,10 @@ package struct StoredJob: Sendable, Equatable {
     package init(
         id: String, sequence: Int, datasetID: String, spec: String, idempotencyKey: String?, bodySHA256: String?,
         status: String, createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil, result: String? = nil,
-        error: String? = nil
+        error: String? = nil, tenant: String = ""
     ) {
         self.id = id
+        self.tenant = tenant
         self.sequence = sequence
         self.datasetID = datasetID
         self.spec = spec

@@ -130,13 +130,46 @@ struct DatabaseTests {
         #expect(try database.connection.integer("SELECT count(*) FROM history") == 0)
     }
 
+    @Test("a file of schema 1 (before tenants) is migrated: its rows keep their data and belong to tenant \"\"")
+    func migratesVersionOne() throws {
+        let path = try directory()
+        do {
+            let raw = try SQLiteConnection(path: path + "/descent.sqlite")
+            try raw.execute("PRAGMA application_id = \(Schema.applicationID)")
+            try raw.execute(Schema.migrations[0])
+            try raw.execute("PRAGMA user_version = 1")
+            try raw.execute(
+                """
+                INSERT INTO datasets (id, sequence, created_at, bytes, sha256, content_key, rows, columns,
+                    feature_names, element_size, features, targets)
+                VALUES ('ds_old', 1, 0, 10, 'ab', 'key', 0, 1, '', 8, x'', x'');
+                INSERT INTO jobs (id, sequence, dataset_id, spec, idempotency_key, status, created_at)
+                VALUES ('job_old', 2, 'ds_old', '{}', 'retry-1', 'succeeded', 0)
+                """)
+        }
+        let database = try Database(directory: path)
+        #expect(try database.connection.integer("PRAGMA user_version") == Database.schemaVersion)
+        let datasets = try database.datasets()
+        #expect(datasets.map(\.id) == ["ds_old"] && datasets.map(\.tenant) == [""])
+        let jobs = try database.jobs()
+        #expect(jobs.map(\.id) == ["job_old"] && jobs.map(\.tenant) == [""])
+        #expect(jobs.first?.idempotencyKey == "retry-1")
+        var tenants = dataset("ds_new", sequence: 3)
+        tenants.tenant = "alice"
+        try database.insert(tenants)
+        #expect(try database.datasets().last?.tenant == "alice")
+    }
+
     @Test("a file written by a newer Descent is refused, naming the file and the versions")
     func newerSchema() throws {
         let path = try directory()
         _ = try Database(directory: path)
         let raw = try SQLiteConnection(path: path + "/descent.sqlite")
         try raw.execute("PRAGMA user_version = 99")
-        #expect(throws: StorageError.newerSchema(path: path + "/descent.sqlite", version: 99, supported: 1)) {
+        #expect(
+            throws: StorageError.newerSchema(
+                path: path + "/descent.sqlite", version: 99, supported: Database.schemaVersion)
+        ) {
             _ = try Database(directory: path)
         }
     }
