@@ -31,7 +31,7 @@ struct CatalogTests {
         #expect(!second.created)
         #expect(second.record.id == "ds_a")
         #expect(second.record.sequence == first.record.sequence)
-        #expect(catalog.dataset("ds_b") == nil)
+        #expect(catalog.dataset("ds_b", tenant: "") == nil)
         let other = try catalog.addDataset(record("ds_c", contentKey: "other"))
         #expect(other.created)
         #expect(other.record.sequence > first.record.sequence)
@@ -42,14 +42,14 @@ struct CatalogTests {
     func datasetDelete() throws {
         let catalog = Catalog()
         _ = try catalog.addDataset(record("ds_a", contentKey: "content"))
-        #expect(try catalog.deleteDataset("ds_a") == .deleted)
-        #expect(catalog.dataset("ds_a") == nil)
+        #expect(try catalog.deleteDataset("ds_a", tenant: "") == .deleted)
+        #expect(catalog.dataset("ds_a", tenant: "") == nil)
         #expect(catalog.datasetCount == 0)
-        #expect(try catalog.deleteDataset("ds_a") == .notFound)
-        #expect(try catalog.deleteDataset("ds_never") == .notFound)
+        #expect(try catalog.deleteDataset("ds_a", tenant: "") == .notFound)
+        #expect(try catalog.deleteDataset("ds_never", tenant: "") == .notFound)
         let again = try catalog.addDataset(record("ds_b", contentKey: "content"))
         #expect(again.created && again.record.id == "ds_b")
-        #expect(catalog.datasets(limit: 10, before: nil).items.map(\.id) == ["ds_b"])
+        #expect(catalog.datasets(tenant: "", limit: 10, before: nil).items.map(\.id) == ["ds_b"])
     }
 
     @Test("a dataset used by an unfinished job cannot be deleted; once the job has finished it can")
@@ -59,52 +59,52 @@ struct CatalogTests {
         let job = JobsTestData.job(
             try JobsTestData.spec("{}"), on: stored, id: "job_1", sequence: catalog.nextSequence())
         try catalog.addJob(job)
-        #expect(try catalog.deleteDataset("ds_a") == .inUse("job_1"))
+        #expect(try catalog.deleteDataset("ds_a", tenant: "") == .inUse("job_1"))
         #expect(job.requestCancel(at: Date()))
-        #expect(try catalog.deleteDataset("ds_a") == .deleted)
+        #expect(try catalog.deleteDataset("ds_a", tenant: "") == .deleted)
     }
 
     @Test("five datasets, two per page: three pages newest first, the last without a cursor")
     func datasetPaging() throws {
         let catalog = try catalog(datasets: 5)
-        let first = catalog.datasets(limit: 2, before: nil)
+        let first = catalog.datasets(tenant: "", limit: 2, before: nil)
         #expect(first.items.map(\.id) == ["ds_4", "ds_3"])
         let firstCursor = try #require(first.next)
-        let second = catalog.datasets(limit: 2, before: firstCursor)
+        let second = catalog.datasets(tenant: "", limit: 2, before: firstCursor)
         #expect(second.items.map(\.id) == ["ds_2", "ds_1"])
         let secondCursor = try #require(second.next)
-        let third = catalog.datasets(limit: 2, before: secondCursor)
+        let third = catalog.datasets(tenant: "", limit: 2, before: secondCursor)
         #expect(third.items.map(\.id) == ["ds_0"])
         #expect(third.next == nil)
         // A page that ends exactly at the oldest item has no cursor either.
-        #expect(catalog.datasets(limit: 5, before: nil).next == nil)
-        #expect(catalog.datasets(limit: 1000, before: nil).items.count == 5)
+        #expect(catalog.datasets(tenant: "", limit: 5, before: nil).next == nil)
+        #expect(catalog.datasets(tenant: "", limit: 1000, before: nil).items.count == 5)
     }
 
     @Test("a cursor stays put when items before it are deleted")
     func cursorStableAcrossDeletes() throws {
         let catalog = try catalog(datasets: 5)
-        let first = catalog.datasets(limit: 2, before: nil)
+        let first = catalog.datasets(tenant: "", limit: 2, before: nil)
         let cursor = try #require(first.next)
         // Delete both items of the page already read, the one the cursor names included.
-        #expect(try catalog.deleteDataset("ds_3") == .deleted)
-        #expect(try catalog.deleteDataset("ds_4") == .deleted)
-        let second = catalog.datasets(limit: 2, before: cursor)
+        #expect(try catalog.deleteDataset("ds_3", tenant: "") == .deleted)
+        #expect(try catalog.deleteDataset("ds_4", tenant: "") == .deleted)
+        let second = catalog.datasets(tenant: "", limit: 2, before: cursor)
         #expect(second.items.map(\.id) == ["ds_2", "ds_1"])
         // A new dataset goes to the front, not into later pages.
         _ = try catalog.addDataset(record("ds_new"))
-        let again = catalog.datasets(limit: 2, before: cursor)
+        let again = catalog.datasets(tenant: "", limit: 2, before: cursor)
         #expect(again.items.map(\.id) == ["ds_2", "ds_1"])
         // Deleting the next item to read moves the page on to the one after it.
-        #expect(try catalog.deleteDataset("ds_2") == .deleted)
-        let third = catalog.datasets(limit: 2, before: cursor)
+        #expect(try catalog.deleteDataset("ds_2", tenant: "") == .deleted)
+        let third = catalog.datasets(tenant: "", limit: 2, before: cursor)
         #expect(third.items.map(\.id) == ["ds_1", "ds_0"])
         #expect(third.next == nil)
     }
 
     @Test("an empty catalog lists nothing")
     func emptyListing() throws {
-        let listing = Catalog().datasets(limit: 50, before: nil)
+        let listing = Catalog().datasets(tenant: "", limit: 50, before: nil)
         #expect(listing.items.isEmpty && listing.next == nil)
     }
 
@@ -126,23 +126,25 @@ struct CatalogTests {
         _ = jobs[1].requestCancel(at: Date())
         _ = jobs[4].requestCancel(at: Date())
 
-        let first = catalog.jobs(status: nil, datasetID: nil, limit: 2, before: nil)
+        let first = catalog.jobs(tenant: "", status: nil, datasetID: nil, limit: 2, before: nil)
         #expect(first.items.map(\.id) == ["job_4", "job_3"])
-        let second = catalog.jobs(status: nil, datasetID: nil, limit: 2, before: first.next)
+        let second = catalog.jobs(tenant: "", status: nil, datasetID: nil, limit: 2, before: first.next)
         #expect(second.items.map(\.id) == ["job_2", "job_1"])
-        let third = catalog.jobs(status: nil, datasetID: nil, limit: 2, before: second.next)
+        let third = catalog.jobs(tenant: "", status: nil, datasetID: nil, limit: 2, before: second.next)
         #expect(third.items.map(\.id) == ["job_0"] && third.next == nil)
 
         #expect(
-            catalog.jobs(status: .cancelled, datasetID: nil, limit: 10, before: nil).items.map(\.id) == [
+            catalog.jobs(tenant: "", status: .cancelled, datasetID: nil, limit: 10, before: nil).items.map(\.id) == [
                 "job_4", "job_1",
             ])
         #expect(
-            catalog.jobs(status: .queued, datasetID: "ds_a", limit: 10, before: nil).items.map(\.id) == [
+            catalog.jobs(tenant: "", status: .queued, datasetID: "ds_a", limit: 10, before: nil).items.map(\.id) == [
                 "job_2", "job_0",
             ])
-        #expect(catalog.jobs(status: nil, datasetID: "ds_b", limit: 1, before: nil).items.map(\.id) == ["job_3"])
-        #expect(catalog.jobs(status: .succeeded, datasetID: nil, limit: 10, before: nil).items.isEmpty)
+        #expect(
+            catalog.jobs(tenant: "", status: nil, datasetID: "ds_b", limit: 1, before: nil).items.map(\.id) == ["job_3"]
+        )
+        #expect(catalog.jobs(tenant: "", status: .succeeded, datasetID: nil, limit: 10, before: nil).items.isEmpty)
         #expect(catalog.jobCounts == [.queued: 3, .cancelled: 2])
     }
 
@@ -153,11 +155,11 @@ struct CatalogTests {
         let job = JobsTestData.job(
             try JobsTestData.spec("{}"), on: stored, id: "job_1", sequence: catalog.nextSequence())
         try catalog.addJob(job)
-        #expect(try catalog.deleteJob("job_1") == .inUse("job_1"))
+        #expect(try catalog.deleteJob("job_1", tenant: "") == .inUse("job_1"))
         _ = job.requestCancel(at: Date())
-        #expect(try catalog.deleteJob("job_1") == .deleted)
-        #expect(catalog.job("job_1") == nil)
-        #expect(try catalog.deleteJob("job_1") == .notFound)
+        #expect(try catalog.deleteJob("job_1", tenant: "") == .deleted)
+        #expect(catalog.job("job_1", tenant: "") == nil)
+        #expect(try catalog.deleteJob("job_1", tenant: "") == .notFound)
     }
 
     // MARK: Idempotency
@@ -199,7 +201,7 @@ struct CatalogTests {
         let second = JobsTestData.job(spec, on: stored, id: "job_2", sequence: catalog.nextSequence())
         let third = JobsTestData.job(spec, on: stored, id: "job_3", sequence: catalog.nextSequence())
         // Both looked the key up before either added its job; the adds decide.
-        guard case .none = try catalog.addJob(first, idempotencyKey: "key", bodyHash: "h") else {
+        guard case .added = try catalog.addJob(first, idempotencyKey: "key", bodyHash: "h") else {
             Issue.record("the first add should be taken")
             return
         }
@@ -213,7 +215,7 @@ struct CatalogTests {
             return
         }
         #expect(jobID == "job_1")
-        #expect(catalog.job("job_2") == nil && catalog.job("job_3") == nil)
+        #expect(catalog.job("job_2", tenant: "") == nil && catalog.job("job_3", tenant: "") == nil)
     }
 
     @Test("a job taken back out, or deleted, frees its idempotency key")
@@ -224,7 +226,7 @@ struct CatalogTests {
         let refused = JobsTestData.job(spec, on: stored, id: "job_1", sequence: catalog.nextSequence())
         try catalog.addJob(refused, idempotencyKey: "key", bodyHash: "h")
         catalog.removeJob(refused, idempotencyKey: "key")
-        #expect(catalog.job("job_1") == nil)
+        #expect(catalog.job("job_1", tenant: "") == nil)
         guard case .none = catalog.lookup(idempotencyKey: "key", bodyHash: "h") else {
             Issue.record("a removed job's key should be free")
             return
@@ -233,7 +235,7 @@ struct CatalogTests {
         let finished = JobsTestData.job(spec, on: stored, id: "job_2", sequence: catalog.nextSequence())
         try catalog.addJob(finished, idempotencyKey: "key", bodyHash: "h")
         _ = finished.requestCancel(at: Date())
-        #expect(try catalog.deleteJob("job_2") == .deleted)
+        #expect(try catalog.deleteJob("job_2", tenant: "") == .deleted)
         guard case .none = catalog.lookup(idempotencyKey: "key", bodyHash: "h") else {
             Issue.record("a deleted job's key should be free")
             return

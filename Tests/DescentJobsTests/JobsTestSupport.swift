@@ -28,10 +28,13 @@ enum JobsTestData {
         return try! Dataset(rows: rows, targets: labels)
     }
 
-    static func record(_ dataset: Dataset, id: String = "ds_test", contentKey: String? = nil) -> DatasetRecord {
+    static func record(
+        _ dataset: Dataset, id: String = "ds_test", contentKey: String? = nil, tenant: String = "", bytes: Int = 100
+    ) -> DatasetRecord {
         DatasetRecord(
-            id: id, name: nil, dataset: dataset, createdAt: Date(), bytes: 100,
-            sha256: String(repeating: "ab", count: 32), contentKey: contentKey ?? "key-\(id)")
+            id: id, name: nil, dataset: dataset, createdAt: Date(), bytes: bytes,
+            sha256: String(repeating: "ab", count: 32),
+            contentKey: TenantScope.key(contentKey ?? "key-\(id)", tenant: tenant), tenant: tenant)
     }
 
     static func spec(_ body: String, datasetID: String = "ds_test") throws -> JobSpec {
@@ -43,7 +46,9 @@ enum JobsTestData {
         _ spec: JobSpec, on record: DatasetRecord, id: String = ResourceID.make(prefix: ResourceID.jobPrefix).rawValue,
         sequence: Int = 0
     ) -> Job {
-        Job(id: id, spec: spec, dataset: record, createdAt: Date(), sequence: sequence, version: "test")
+        Job(
+            id: id, spec: spec, dataset: record, createdAt: Date(), sequence: sequence, version: "test",
+            tenant: record.tenant)
     }
 
     /// A logger that keeps its lines in memory instead of writing them to standard error.
@@ -73,4 +78,18 @@ func waitUntilFinished(_ job: Job, timeout: Double = 10, sourceLocation: SourceL
             "job \(job.id) did not finish within \(timeout) s (status \(job.status))", sourceLocation: sourceLocation)
     }
     return finished
+}
+
+extension Catalog.AddDatasetOutcome {
+    /// Whether a new dataset was stored (tests that set no quota never see `overQuota`).
+    var created: Bool {
+        if case .created = self { true } else { false }
+    }
+
+    var record: DatasetRecord {
+        switch self {
+        case .created(let record), .existing(let record): record
+        case .overQuota: preconditionFailure("over quota in a test without one")
+        }
+    }
 }

@@ -7,6 +7,10 @@ import Synchronization
 /// also written to SQLite before the call returns (so before the API answers), and `restore` reads them
 /// back at start-up. Listings are newest first and paginate by an opaque cursor: the creation sequence
 /// number of the last item returned, so a page boundary stays put when items before it are deleted.
+///
+/// Every dataset and job belongs to a tenant (an API key's; "" without keys), and every lookup names the tenant
+/// asking: another tenant's item is simply not found. Content and idempotency keys come in scoped by tenant
+/// (`TenantScope.key`), so one tenant's upload is never answered with another's dataset.
 package final class Catalog: Sendable {
     private let state = Mutex(State())
     private let storeBox = Mutex<JobStore?>(nil)
@@ -21,6 +25,12 @@ package final class Catalog: Sendable {
         /// Idempotency-Key → (the request body's hash, the job it made).
         var idempotency: [String: (bodyHash: String, jobID: String)] = [:]
         var sequence = 0
+        /// Bytes of uploads being stored right now, by tenant: counted against the quota before they land.
+        var pendingBytes: [String: Int] = [:]
+
+        func storedBytes(of tenant: String) -> Int {
+            datasets.values.reduce(pendingBytes[tenant, default: 0]) { $0 + ($1.tenant == tenant ? $1.bytes : 0) }
+        }
     }
 
     package init() {}
@@ -55,41 +65,74 @@ package final class Catalog: Sendable {
 
     // MARK: Datasets
 
-    /// Adds `record` (stored first), or returns the dataset already stored with the same content key (and
-    /// false).
-    package func addDataset(_ record: DatasetRecord) throws(StorageError) -> (record: DatasetRecord, created: Bool) {
+    package enum AddDatasetOutcome: Sendable {
+        case created(DatasetRecord)
+        /// The same content (same tenant, same parsing parameters) was stored before: that dataset.
+        case existing(DatasetRecord)
+        /// Storing it would take its tenant's uploads past `limit` bytes (`stored` are stored already).
+        case overQuota(stored: Int, limit: Int)
+    }
+
+    /// Adds `record` (stored first), or returns the dataset its tenant already stored with the same content key.
+    /// With `maxTenantBytes`, a new dataset that would take its tenant's stored uploads past it is refused.
+    package func addDataset(
+        _ record: DatasetRecord, maxTenantBytes: Int? = nil
+    ) throws(StorageError) -> AddDatasetOutcome {
         var record = record
-        let existing: DatasetRecord? = state.withLock { state in
-            if let id = state.datasetByContent[record.contentKey], let existing = state.datasets[id] { return existing }
+        let tenant = record.tenant
+        let admitted: AddDatasetOutcome? = state.withLock { state in
+            if let id = state.datasetByContent[record.contentKey], let existing = state.datasets[id] {
+                return .existing(existing)
+            }
+            if let maxTenantBytes {
+                let stored = state.storedBytes(of: tenant)
+                guard stored + record.bytes <= maxTenantBytes else {
+                    return .overQuota(stored: stored, limit: maxTenantBytes)
+                }
+            }
+            state.pendingBytes[tenant, default: 0] += record.bytes
             state.sequence += 1
             record.sequence = state.sequence
             return nil
         }
-        if let existing { return (existing, false) }
+        if let admitted { return admitted }
+        let bytes = record.bytes
+        let settle = { (state: inout State) in
+            state.pendingBytes[tenant, default: 0] -= bytes
+            if state.pendingBytes[tenant] == 0 { state.pendingBytes[tenant] = nil }
+        }
         // Written outside the lock: a large dataset takes a while, and other requests need the catalog.
         do {
             try store?.insert(record)
         } catch {
             // The same content uploaded twice at once: the other upload's row won the unique content key.
             if let winner = state.withLock({ state in
-                state.datasetByContent[record.contentKey].flatMap { state.datasets[$0] }
+                settle(&state)
+                return state.datasetByContent[record.contentKey].flatMap { state.datasets[$0] }
             }) {
-                return (winner, false)
+                return .existing(winner)
             }
             throw error
         }
         return state.withLock { state in
+            settle(&state)
             if let id = state.datasetByContent[record.contentKey], let existing = state.datasets[id] {
-                return (existing, false)
+                return .existing(existing)
             }
             state.datasets[record.id] = record
             state.datasetOrder.append(record.id)
             state.datasetByContent[record.contentKey] = record.id
-            return (record, true)
+            return .created(record)
         }
     }
 
-    package func dataset(_ id: String) -> DatasetRecord? { state.withLock { $0.datasets[id] } }
+    /// The dataset `id` if `tenant` owns it.
+    package func dataset(_ id: String, tenant: String) -> DatasetRecord? {
+        state.withLock { $0.datasets[id] }.flatMap { $0.tenant == tenant ? $0 : nil }
+    }
+
+    /// The bytes of the uploads `tenant` has stored (its quota's measure).
+    package func storedBytes(of tenant: String) -> Int { state.withLock { $0.storedBytes(of: tenant) } }
 
     package var datasetCount: Int { state.withLock { $0.datasets.count } }
 
@@ -100,10 +143,10 @@ package final class Catalog: Sendable {
         case inUse(String)
     }
 
-    package func deleteDataset(_ id: String) throws(StorageError) -> DeleteOutcome {
+    package func deleteDataset(_ id: String, tenant: String) throws(StorageError) -> DeleteOutcome {
         let store = self.store
         return try state.withLock { state throws(StorageError) in
-            guard let record = state.datasets[id] else { return .notFound }
+            guard let record = state.datasets[id], record.tenant == tenant else { return .notFound }
             if let user = state.jobs.values.first(where: { $0.dataset?.id == id && !$0.status.isFinished }) {
                 return .inUse(user.id)
             }
@@ -115,9 +158,12 @@ package final class Catalog: Sendable {
         }
     }
 
-    package func datasets(limit: Int, before cursor: Int?) -> (items: [DatasetRecord], next: Int?) {
+    package func datasets(tenant: String, limit: Int, before cursor: Int?) -> (items: [DatasetRecord], next: Int?) {
         state.withLock { state in
-            page(state.datasetOrder, limit: limit, before: cursor) { state.datasets[$0].map { ($0, $0.sequence) } }
+            page(state.datasetOrder, limit: limit, before: cursor) { id in
+                guard let record = state.datasets[id], record.tenant == tenant else { return nil }
+                return (record, record.sequence)
+            }
         }
     }
 
@@ -130,22 +176,38 @@ package final class Catalog: Sendable {
         }
     }
 
-    /// Adds `job` (stored first). With an idempotency key that another request took first (two retries
-    /// racing), the job is not added and the answer is that request's job (or the conflict): the key is checked
-    /// and taken under one lock.
+    package enum AddJobOutcome {
+        case added
+        /// The idempotency key was taken first by this job, with the same body.
+        case replay(Job)
+        /// The key was used with another body.
+        case conflict(jobID: String)
+        /// The job's tenant already has `unfinished` jobs queued or running, the most it may.
+        case overQuota(unfinished: Int, limit: Int)
+    }
+
+    /// Adds `job` (stored first). With an idempotency key (scoped by tenant) that another request took first
+    /// (two retries racing), the job is not added and the answer is that request's job (or the conflict): the
+    /// key is checked and taken under one lock, as is the tenant's quota of unfinished jobs, `maxUnfinished`.
     package func addJob(
-        _ job: Job, idempotencyKey: String? = nil, bodyHash: String = ""
-    ) throws(StorageError) -> IdempotentLookup {
+        _ job: Job, idempotencyKey: String? = nil, bodyHash: String = "", maxUnfinished: Int? = nil
+    ) throws(StorageError) -> AddJobOutcome {
         let store = self.store
         return try state.withLock { state throws(StorageError) in
             if let idempotencyKey, let entry = state.idempotency[idempotencyKey], let first = state.jobs[entry.jobID] {
                 return entry.bodyHash == bodyHash ? .replay(first) : .conflict(jobID: entry.jobID)
             }
+            if let maxUnfinished {
+                let unfinished = state.jobs.values.count { $0.tenant == job.tenant && !$0.status.isFinished }
+                guard unfinished < maxUnfinished else {
+                    return .overQuota(unfinished: unfinished, limit: maxUnfinished)
+                }
+            }
             try store?.insert(job, idempotencyKey: idempotencyKey, bodyHash: bodyHash)
             state.jobs[job.id] = job
             state.jobOrder.append(job.id)
             if let idempotencyKey { state.idempotency[idempotencyKey] = (bodyHash, job.id) }
-            return .none
+            return .added
         }
     }
 
@@ -177,12 +239,15 @@ package final class Catalog: Sendable {
         }
     }
 
-    package func job(_ id: String) -> Job? { state.withLock { $0.jobs[id] } }
+    /// The job `id` if `tenant` owns it.
+    package func job(_ id: String, tenant: String) -> Job? {
+        state.withLock { $0.jobs[id] }.flatMap { $0.tenant == tenant ? $0 : nil }
+    }
 
-    package func deleteJob(_ id: String) throws(StorageError) -> DeleteOutcome {
+    package func deleteJob(_ id: String, tenant: String) throws(StorageError) -> DeleteOutcome {
         let store = self.store
         return try state.withLock { state throws(StorageError) in
-            guard let job = state.jobs[id] else { return .notFound }
+            guard let job = state.jobs[id], job.tenant == tenant else { return .notFound }
             guard job.status.isFinished else { return .inUse(job.id) }
             try store?.deleteJob(id)
             state.jobs[id] = nil
@@ -193,11 +258,11 @@ package final class Catalog: Sendable {
     }
 
     package func jobs(
-        status: JobStatus?, datasetID: String?, limit: Int, before cursor: Int?
+        tenant: String, status: JobStatus?, datasetID: String?, limit: Int, before cursor: Int?
     ) -> (items: [Job], next: Int?) {
         state.withLock { state in
             page(state.jobOrder, limit: limit, before: cursor) { id in
-                guard let job = state.jobs[id] else { return nil }
+                guard let job = state.jobs[id], job.tenant == tenant else { return nil }
                 if let status, job.status != status { return nil }
                 if let datasetID, job.dataset?.id != datasetID { return nil }
                 return (job, job.sequence)

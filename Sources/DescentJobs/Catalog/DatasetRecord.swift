@@ -4,6 +4,8 @@ import Foundation
 /// An uploaded dataset with what the API reports about it (API.md, "Datasets").
 package struct DatasetRecord: Sendable {
     package let id: String
+    /// Who owns it (an API key's tenant; "" without API keys). Only its tenant sees it.
+    package let tenant: String
     package let name: String?
     package let dataset: Dataset
     package let featureNames: [String]
@@ -16,6 +18,8 @@ package struct DatasetRecord: Sendable {
     package let contentKey: String
     /// Order of creation, for listings and their cursors.
     package internal(set) var sequence = 0
+    /// The memory promised to the arrays; given back when the last copy of the record goes.
+    package var memory: MemoryReservation?
 
     package struct TargetSummary: Sendable, Equatable {
         package var min: Double
@@ -78,9 +82,10 @@ package struct DatasetRecord: Sendable {
 
     package init(
         id: String, name: String?, dataset: Dataset, createdAt: Date, bytes: Int, sha256: String, contentKey: String,
-        targetSummary: TargetSummary? = nil
+        targetSummary: TargetSummary? = nil, tenant: String = ""
     ) {
         self.id = id
+        self.tenant = tenant
         self.name = name
         self.dataset = dataset
         self.featureNames = dataset.featureNames ?? (0..<dataset.columns).map { "x\($0)" }

@@ -59,7 +59,7 @@ package final class JobStore: @unchecked Sendable {
         let row = StoredJob(
             id: job.id, sequence: job.sequence, datasetID: job.dataset?.id ?? "", spec: JSONWriter.string(job.specJSON),
             idempotencyKey: idempotencyKey, bodySHA256: bodyHash, status: JobStatus.queued.rawValue,
-            createdAt: job.createdAt)
+            createdAt: job.createdAt, tenant: job.tenant)
         try onQueue { () throws(StorageError) in try database.insert(row) }
     }
 
@@ -136,7 +136,8 @@ package final class JobStore: @unchecked Sendable {
             id: record.id, sequence: record.sequence, name: record.name, createdAt: record.createdAt,
             bytes: record.bytes, sha256: record.sha256, contentKey: record.contentKey, rows: record.dataset.rows,
             columns: record.dataset.columns, featureNames: record.featureNames, elementSize: elementSize,
-            features: features, targets: record.dataset.targets, sampleWeights: record.dataset.sampleWeights)
+            features: features, targets: record.dataset.targets, sampleWeights: record.dataset.sampleWeights,
+            tenant: record.tenant)
     }
 
     static func record(_ stored: StoredDataset) -> DatasetRecord? {
@@ -157,7 +158,7 @@ package final class JobStore: @unchecked Sendable {
         else { return nil }
         var record = DatasetRecord(
             id: stored.id, name: stored.name, dataset: dataset, createdAt: stored.createdAt, bytes: stored.bytes,
-            sha256: stored.sha256, contentKey: stored.contentKey)
+            sha256: stored.sha256, contentKey: stored.contentKey, tenant: stored.tenant)
         record.sequence = stored.sequence
         return record
     }
@@ -188,7 +189,7 @@ package final class JobStore: @unchecked Sendable {
         else { return nil }
         let job = Job(
             id: stored.id, spec: spec, dataset: dataset, createdAt: stored.createdAt, sequence: stored.sequence,
-            version: version)
+            version: version, tenant: stored.tenant)
         guard let status = JobStatus(rawValue: stored.status), status.isFinished, let finishedAt = stored.finishedAt
         else {
             // Unfinished: it goes on from its last checkpoint, with the history reported before it.

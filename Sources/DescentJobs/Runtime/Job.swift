@@ -11,6 +11,8 @@ import Synchronization
 /// called (outside the lock) at the next change — a progress event, a status change — and then dropped.
 package final class Job: Sendable {
     package let id: String
+    /// Who owns it (an API key's tenant; "" without API keys). Only its tenant sees it.
+    package let tenant: String
     package let spec: JobSpec
     /// The echoed spec and the manifest, made once: every poll sends them.
     package let specJSON: JSONValue
@@ -23,6 +25,8 @@ package final class Job: Sendable {
     /// Set when the service shuts down: the run saves a checkpoint and stops, and the job stays queued.
     private let suspendFlag = Atomic<Bool>(false)
     private let state = Mutex(State())
+    /// The memory promised to the run (given back when it ends) and to what the job keeps (while it exists).
+    private let memory = Mutex<(run: MemoryReservation?, kept: MemoryReservation?)>((nil, nil))
 
     struct State {
         var status = JobStatus.queued
@@ -38,8 +42,12 @@ package final class Job: Sendable {
         var resume: TrainerCheckpoint?
     }
 
-    package init(id: String, spec: JobSpec, dataset: DatasetRecord?, createdAt: Date, sequence: Int, version: String) {
+    package init(
+        id: String, spec: JobSpec, dataset: DatasetRecord?, createdAt: Date, sequence: Int, version: String,
+        tenant: String = ""
+    ) {
         self.id = id
+        self.tenant = tenant
         self.spec = spec
         self.dataset = dataset
         self.createdAt = createdAt
@@ -216,6 +224,13 @@ package final class Job: Sendable {
             state.failure = failure
             state.finishedAt = date
         }
+        memory.withLock { $0.run = nil }
+    }
+
+    /// Holds the memory promised to the job: `run` until it finishes, `kept` for as long as it exists.
+    package func hold(run: MemoryReservation?, kept: MemoryReservation?) {
+        let finished = status.isFinished
+        memory.withLock { $0 = (finished ? nil : run, kept) }
     }
 
     /// Asks the job to stop. A queued job ends `cancelled` at once (true); a running one at its next iteration.
@@ -228,6 +243,7 @@ package final class Job: Sendable {
             state.finishedAt = date
             cancelledNow = true
         }
+        if cancelledNow { memory.withLock { $0.run = nil } }
         return cancelledNow
     }
 }
