@@ -1,10 +1,12 @@
 /// A whole request as handlers see it: the head, the body (buffered up to the server's limit), the request
-/// id that every response and log line carries, and the parameters the router matched in the path.
+/// id that every response and log line carries, the parameters the router matched in the path, and who sent it.
 package struct HTTPRequest: Sendable {
     package var head: HTTPRequestHead
     package var body: [UInt8]
     package var requestID: String
     package var pathParameters: [String: String] = [:]
+    /// Who sent it, as the application authenticated it before routing (nil when it does not authenticate).
+    package var principal: String?
 
     package init(head: HTTPRequestHead, body: [UInt8] = [], requestID: String = "") {
         self.head = head

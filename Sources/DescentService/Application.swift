@@ -14,6 +14,7 @@ package final class Application: Sendable {
     private let router: Router
     private let readiness: Readiness
     private let context: ServiceContext
+    private let access: AccessControl
     private let requestMetrics = RequestMetrics()
     private let serverBox = Mutex<HTTPServer?>(nil)
 
@@ -22,15 +23,21 @@ package final class Application: Sendable {
         self.logger = logger
         readiness = Readiness(dataDirectory: configuration.dataDirectory)
         let jobMetrics = JobMetrics()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
         let context = ServiceContext(
             catalog: Catalog(),
             scheduler: JobScheduler(
                 workers: configuration.workers, maxQueue: configuration.maxQueue,
-                cores: ProcessInfo.processInfo.activeProcessorCount, metrics: jobMetrics, logger: logger,
+                cores: cores, metrics: jobMetrics, logger: logger,
                 checkpointSeconds: configuration.checkpointSeconds),
             jobMetrics: jobMetrics, streams: StreamRegistry(), logger: logger, version: Configuration.version,
-            streamKeepAliveSeconds: configuration.streamKeepAliveSeconds)
+            streamKeepAliveSeconds: configuration.streamKeepAliveSeconds,
+            memory: MemoryBudget(limit: configuration.memoryLimit ?? MachineMemory.defaultLimit()),
+            quotas: TenantQuotas(
+                maxUnfinishedJobs: configuration.tenantMaxJobs, maxStoredBytes: configuration.tenantMaxBytes),
+            cores: cores)
         self.context = context
+        access = AccessControl(keys: configuration.apiKeys, protectsMetrics: configuration.metricsNeedKey)
         var router = Router()
         Self.addServiceRoutes(to: &router, readiness: readiness)
         MetricsRoute.add(to: &router, context, requests: requestMetrics)
@@ -77,19 +84,21 @@ package final class Application: Sendable {
         group.notify(queue: .global(), execute: completion)
     }
 
-    /// Routes a request (404 and 405 are answered as problems by the router), counting it for `/metrics`.
+    /// Checks who sent the request, then routes it (404 and 405 are answered as problems by the router),
+    /// counting it for `/metrics`.
     func handle(_ request: HTTPRequest, _ responder: Responder) {
         let started = MonotonicClock.now()
         let route = router.pattern(for: request) ?? "unmatched"
         let method = request.method.rawValue
         let metrics = requestMetrics
-        router.handle(
-            request,
-            Responder { response in
-                let seconds = Double(MonotonicClock.now() - started) / 1e9
-                metrics.record(route: route, method: method, status: response.status.code, seconds: seconds)
-                responder.respond(response)
-            })
+        let counted = Responder { response in
+            let seconds = Double(MonotonicClock.now() - started) / 1e9
+            metrics.record(route: route, method: method, status: response.status.code, seconds: seconds)
+            responder.respond(response)
+        }
+        var request = request
+        if let refusal = access.admit(&request) { return counted.respond(refusal) }
+        router.handle(request, counted)
     }
 
     /// Opens the SQLite store in the data directory, puts back what it holds, and queues again the jobs that
@@ -104,7 +113,18 @@ package final class Application: Sendable {
         } catch {
             throw StartupError(message: "cannot open the store: \(error)")
         }
-        let unfinished = context.catalog.restore(datasets: stored.datasets, jobs: stored.jobs)
+        // What was stored is in memory again: it holds its share of the budget whatever the limit is now.
+        let memory = context.memory
+        let datasets = stored.datasets.map { entry in
+            var record = entry.record
+            record.memory = memory.reserveRegardless(MemoryEstimate.bytes(of: record.dataset))
+            return (record: record, deleted: entry.deleted)
+        }
+        for (job, _, _) in stored.jobs {
+            let (run, kept) = MemoryEstimate.job(job, cores: context.cores)
+            job.hold(run: memory.reserveRegardless(run), kept: memory.reserveRegardless(kept))
+        }
+        let unfinished = context.catalog.restore(datasets: datasets, jobs: stored.jobs)
         context.catalog.useStore(store)
         context.scheduler.useStore(store)
         readiness.storageOpened { store.unusableReason }

@@ -60,12 +60,40 @@ extension Configuration {
             return nil
         },
         ConfigurationOption(
-            flag: "--api-keys", variable: "DESCENT_API_KEYS", valueName: "FILE", defaultValue: "unset",
-            help: "file of KEY TENANT lines; not supported by this build yet, so setting it refuses to start"
+            flag: "--api-keys", variable: "DESCENT_API_KEYS", valueName: "FILE", defaultValue: "unset (no auth)",
+            help:
+                "file of KEY TENANT lines; then /v1 needs 'Authorization: Bearer KEY' and each tenant sees only its own"
         ) { text, configuration in
-            configuration.apiKeysFile = text
-            return "API keys are not supported by this build yet; unset it rather than run unprotected"
+            do throws(Configuration.Error) {
+                configuration.apiKeys = try APIKeys(contentsOf: text)
+                return nil
+            } catch {
+                return error.message
+            }
         },
+        ConfigurationOption(
+            flag: "--metrics-access", variable: "DESCENT_METRICS_ACCESS", valueName: "WHO", defaultValue: "open",
+            help: "open, or key: with API keys set, /metrics then needs one too"
+        ) { text, configuration in
+            switch text {
+            case "open": configuration.metricsNeedKey = false
+            case "key": configuration.metricsNeedKey = true
+            default: return "expected open or key"
+            }
+            return nil
+        },
+        integer(
+            "--tenant-max-jobs", "DESCENT_TENANT_MAX_JOBS", default: "unlimited",
+            "jobs one tenant may have queued or running; beyond it POST /v1/jobs answers 429", 1...1_000_000
+        ) { $0.tenantMaxJobs = $1 },
+        bytes(
+            "--tenant-max-bytes", "DESCENT_TENANT_MAX_BYTES", default: "unlimited",
+            "bytes of uploaded datasets one tenant may store; beyond it an upload answers 507"
+        ) { $0.tenantMaxBytes = $1 },
+        bytes(
+            "--memory-limit", "DESCENT_MEMORY_LIMIT", default: "half the machine's (or cgroup's) memory",
+            "memory for datasets and jobs; an upload or job that would not fit is refused (413/422)"
+        ) { $0.memoryLimit = $1 },
         integer(
             "--max-connections", "DESCENT_MAX_CONNECTIONS", default: "10000",
             "open connections before new ones are answered 503", 1...1_000_000
@@ -115,6 +143,37 @@ extension Configuration {
             set(&configuration, value)
             return nil
         }
+    }
+
+    /// A number of bytes, optionally with a binary suffix: k, M, G or T (KiB, MiB, GiB, TiB), as `512M`.
+    private static func bytes(
+        _ flag: String, _ variable: String, default defaultValue: String, _ help: String,
+        _ set: @escaping @Sendable (inout Configuration, Int) -> Void
+    ) -> ConfigurationOption {
+        ConfigurationOption(flag: flag, variable: variable, valueName: "BYTES", defaultValue: defaultValue, help: help)
+        {
+            text, configuration in
+            guard let value = parseBytes(text) else {
+                return "expected a number of bytes from 1, optionally with k, M, G or T (e.g. 512M)"
+            }
+            set(&configuration, value)
+            return nil
+        }
+    }
+
+    package static func parseBytes(_ text: String) -> Int? {
+        let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(text)
+        var unit = 1
+        if let last = text.last, let scale = units[last] {
+            digits = digits.dropLast()
+            unit = scale
+        }
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }), let number = Int(digits),
+            number >= 1
+        else { return nil }
+        let (value, overflow) = number.multipliedReportingOverflow(by: unit)
+        return overflow || value > 1 << 50 ? nil : value
     }
 
     /// "90s", "30m", "12h", "7d", or a bare number of seconds; at least one second.

@@ -16,7 +16,15 @@ package struct Configuration: Sendable {
     /// How long a progress stream may stay silent before it sends a keep-alive comment (API.md: 15 s).
     package var streamKeepAliveSeconds = 15.0
     package var logLevel = LogLevel.info
-    package var apiKeysFile: String?
+    /// DESCENT_API_KEYS, read at start-up: with keys, `/v1` needs one and each key's tenant sees only its own.
+    package var apiKeys: APIKeys?
+    /// DESCENT_METRICS_ACCESS=key: `/metrics` needs an API key too.
+    package var metricsNeedKey = false
+    /// Per-tenant limits (DESCENT_TENANT_MAX_JOBS, DESCENT_TENANT_MAX_BYTES); nil: none.
+    package var tenantMaxJobs: Int?
+    package var tenantMaxBytes: Int?
+    /// DESCENT_MEMORY_LIMIT in bytes; nil: half of the machine's memory (or of the cgroup's limit).
+    package var memoryLimit: Int?
 
     package init() {}
 

@@ -15,7 +15,9 @@ struct ConfigurationTests {
         #expect(configuration.maxQueue == 1024)
         #expect(configuration.server.limits.maxBodyBytes == 1_073_741_824)
         #expect(configuration.logLevel == .info)
-        #expect(configuration.apiKeysFile == nil)
+        #expect(configuration.apiKeys == nil && !configuration.metricsNeedKey)
+        #expect(configuration.tenantMaxJobs == nil && configuration.tenantMaxBytes == nil)
+        #expect(configuration.memoryLimit == nil)
         #expect(configuration.workers >= 1)
     }
 

@@ -16,7 +16,7 @@ enum DatasetRoutes {
         router.add(.GET, "/v1/datasets") { request, responder in responder.respond(list(request, context)) }
         router.add(.GET, "/v1/datasets/{id}") { request, responder in
             let id = request.pathParameters["id"] ?? ""
-            guard let record = context.catalog.dataset(id) else {
+            guard let record = context.catalog.dataset(id, tenant: request.tenant) else {
                 return responder.respond(Responses.notFound("dataset", id))
             }
             responder.respond(Responses.json(record.json))
@@ -25,7 +25,7 @@ enum DatasetRoutes {
             let id = request.pathParameters["id"] ?? ""
             let outcome: Catalog.DeleteOutcome
             do throws(StorageError) {
-                outcome = try context.catalog.deleteDataset(id)
+                outcome = try context.catalog.deleteDataset(id, tenant: request.tenant)
             } catch {
                 return responder.respond(Responses.storageFailure(error))
             }
@@ -45,7 +45,7 @@ enum DatasetRoutes {
         switch Responses.page(request) {
         case .failure(let error): return error.response
         case .success(let (limit, cursor)):
-            let (items, next) = context.catalog.datasets(limit: limit, before: cursor)
+            let (items, next) = context.catalog.datasets(tenant: request.tenant, limit: limit, before: cursor)
             return Responses.list(items.map(\.json), next: next)
         }
     }
@@ -92,25 +92,43 @@ enum DatasetRoutes {
             ([format ?? "", upload.sha256]
             + request.queryParameterNames.sorted().map { name in "\(name)=\(request.queryParameter(name) ?? "")" })
             .joined(separator: "\n") + "\nname=\(name ?? "")"
-        return store(
-            DatasetRecord(
-                id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name, dataset: upload.dataset,
-                createdAt: Date(), bytes: request.body.count, sha256: upload.sha256, contentKey: contentKey,
-                targetSummary: upload.targetSummary),
-            context)
+        var record = DatasetRecord(
+            id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name, dataset: upload.dataset,
+            createdAt: Date(), bytes: request.body.count, sha256: upload.sha256,
+            contentKey: TenantScope.key(contentKey, tenant: request.tenant), targetSummary: upload.targetSummary,
+            tenant: request.tenant)
+        switch Admission.memory(for: upload.dataset, context) {
+        case .failure(let error): return error.response
+        case .success(let reservation): record.memory = reservation
+        }
+        switch add(record, context) {
+        case .failure(let error): return error.response
+        case .success(let (stored, created: true)):
+            return Responses.json(stored.json, status: .created, headers: [("Location", "/v1/datasets/\(stored.id)")])
+        case .success(let (stored, created: false)):
+            // The same content was uploaded before: 200 with that dataset.
+            return Responses.json(stored.json)
+        }
     }
 
-    /// 201 for a new dataset, 200 with the stored one when the same content was uploaded before.
-    static func store(_ record: DatasetRecord, _ context: ServiceContext) -> HTTPResponse {
-        let stored: DatasetRecord
-        let created: Bool
+    /// Stores `record` under its tenant's quota: the new or the existing dataset, or the 507 of the quota (or the
+    /// storage failure).
+    static func add(
+        _ record: DatasetRecord, _ context: ServiceContext
+    ) -> Result<(record: DatasetRecord, created: Bool), HTTPResponseError> {
+        let outcome: Catalog.AddDatasetOutcome
         do {
-            (stored, created) = try context.catalog.addDataset(record)
+            outcome = try context.catalog.addDataset(record, maxTenantBytes: context.quotas.maxStoredBytes)
         } catch {
-            return Responses.storageFailure(error)
+            return .failure(HTTPResponseError(Responses.storageFailure(error)))
         }
-        guard created else { return Responses.json(stored.json) }
-        return Responses.json(stored.json, status: .created, headers: [("Location", "/v1/datasets/\(stored.id)")])
+        switch outcome {
+        case .created(let stored): return .success((stored, true))
+        case .existing(let stored): return .success((stored, false))
+        case .overQuota(let stored, let limit):
+            return .failure(
+                HTTPResponseError(Admission.storageQuota(adding: record.bytes, stored: stored, limit: limit)))
+        }
     }
 
     /// A 400 that says where the body is wrong: a pointer (JSON), a line (CSV), or the header (.npy).

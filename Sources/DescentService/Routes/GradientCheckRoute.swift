@@ -43,7 +43,7 @@ enum GradientCheckRoute {
                 guard let objective = spec.objective else { throw SpecError(pointer: "/objective", detail: "missing") }
                 return try checkObjective(objective, point: point, seed: spec.seed)
             }
-            return try checkFit(body, point: point, context)
+            return try checkFit(body, point: point, tenant: request.tenant, context)
         } catch {
             return Responses.invalid(error, detail: "The gradient check is not valid.")
         }
@@ -68,14 +68,14 @@ enum GradientCheckRoute {
         return answer(point: x, value: value, analytic: analytic, numeric: numeric)
     }
 
-    private static func checkFit(_ body: JSONObject, point: JSONValue?, _ context: ServiceContext) throws(SpecError)
-        -> HTTPResponse
-    {
+    private static func checkFit(
+        _ body: JSONObject, point: JSONValue?, tenant: String, _ context: ServiceContext
+    ) throws(SpecError) -> HTTPResponse {
         let dataset: Dataset
         let datasetID: String
         switch (body["dataset_id"], body["dataset"]) {
         case (.string(let id)?, nil):
-            guard let record = context.catalog.dataset(id) else {
+            guard let record = context.catalog.dataset(id, tenant: tenant) else {
                 throw SpecError(pointer: "/dataset_id", detail: "there is no dataset \(id)")
             }
             dataset = record.dataset

@@ -20,7 +20,7 @@ enum JobRoutes {
             let id = request.pathParameters["id"] ?? ""
             let outcome: Catalog.DeleteOutcome
             do throws(StorageError) {
-                outcome = try context.catalog.deleteJob(id)
+                outcome = try context.catalog.deleteJob(id, tenant: request.tenant)
             } catch {
                 return responder.respond(Responses.storageFailure(error))
             }
@@ -34,7 +34,9 @@ enum JobRoutes {
         }
         router.add(.POST, "/v1/jobs/{id}/cancel") { request, responder in
             let id = request.pathParameters["id"] ?? ""
-            guard let job = context.catalog.job(id) else { return responder.respond(Responses.notFound("job", id)) }
+            guard let job = context.catalog.job(id, tenant: request.tenant) else {
+                return responder.respond(Responses.notFound("job", id))
+            }
             let status = job.status
             guard !status.isFinished else {
                 return responder.respond(
@@ -47,7 +49,7 @@ enum JobRoutes {
 
     static func job(_ request: HTTPRequest, _ context: ServiceContext) -> Result<Job, HTTPResponseError> {
         let id = request.pathParameters["id"] ?? ""
-        guard let job = context.catalog.job(id) else {
+        guard let job = context.catalog.job(id, tenant: request.tenant) else {
             return .failure(HTTPResponseError(Responses.notFound("job", id)))
         }
         return .success(job)
@@ -69,7 +71,8 @@ enum JobRoutes {
         case .failure(let error): return error.response
         case .success(let (limit, cursor)):
             let (items, next) = context.catalog.jobs(
-                status: status, datasetID: request.queryParameter("dataset_id"), limit: limit, before: cursor)
+                tenant: request.tenant, status: status, datasetID: request.queryParameter("dataset_id"), limit: limit,
+                before: cursor)
             return Responses.list(items.map(\.json), next: next)
         }
     }

@@ -23,12 +23,15 @@ enum JobSubmission {
         }
         let key = request.headers["Idempotency-Key"]
         let bodyHash = SHA256.hex(request.body)
+        // Idempotency keys are the tenant's own: another tenant's use of the same key is another job.
+        var scopedKey: String?
         if let key {
             guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 return Problem(.badRequest, detail: "Idempotency-Key must be 1 to 255 visible ASCII characters.")
                     .response()
             }
-            switch context.catalog.lookup(idempotencyKey: key, bodyHash: bodyHash) {
+            scopedKey = TenantScope.key(key, tenant: request.tenant)
+            switch context.catalog.lookup(idempotencyKey: scopedKey ?? key, bodyHash: bodyHash) {
             case .none: break
             case .replay(let job): return accepted(job, replayed: true)
             case .conflict(let jobID): return idempotencyConflict(key, jobID: jobID)
@@ -38,48 +41,63 @@ enum JobSubmission {
         var record: DatasetRecord?
         var inline = false
         if body["objective"] == nil {
-            switch dataset(of: body, context) {
+            switch dataset(of: body, tenant: request.tenant, context) {
             case .failure(let error): return error.response
             case .success(let found): (record, inline) = found
             }
         }
         var spec: JobSpec
+        let parameters: Int
         do throws(SpecError) {
             spec = try JobSpec.decode(body, datasetID: record?.id ?? "")
             if let record {
-                _ = try training(spec, on: record.dataset, inline: inline)
+                parameters = try training(spec, on: record.dataset, inline: inline).model.parameterCount
             } else {
                 _ = try spec.minimizer()
+                parameters = spec.objective?.variables.count ?? 0
             }
         } catch {
             return Responses.invalid(error)
         }
+        // The memory the job will take is promised before anything of it is kept.
+        let memory: (run: MemoryReservation, kept: MemoryReservation)
+        switch Admission.memory(for: spec, parameters: parameters, rows: record?.dataset.rows ?? 0, context) {
+        case .failure(let error): return error.response
+        case .success(let reservations): memory = reservations
+        }
         // An inline dataset is kept only for a job that is accepted (the same content is the same dataset).
-        if inline, let candidate = record {
-            do {
-                let kept = try context.catalog.addDataset(candidate).record
+        if inline, var candidate = record {
+            switch Admission.memory(for: candidate.dataset, context) {
+            case .failure(let error): return error.response
+            case .success(let reservation): candidate.memory = reservation
+            }
+            switch DatasetRoutes.add(candidate, context) {
+            case .failure(let error): return error.response
+            case .success(let (kept, _)):
                 record = kept
                 spec.datasetID = kept.id
-            } catch {
-                return Responses.storageFailure(error)
             }
         }
         let job = Job(
             id: ResourceID.make(prefix: ResourceID.jobPrefix).rawValue, spec: spec, dataset: record,
-            createdAt: Date(), sequence: context.catalog.nextSequence(), version: context.version)
-        let added: Catalog.IdempotentLookup
+            createdAt: Date(), sequence: context.catalog.nextSequence(), version: context.version,
+            tenant: request.tenant)
+        job.hold(run: memory.run, kept: memory.kept)
+        let added: Catalog.AddJobOutcome
         do {
-            added = try context.catalog.addJob(job, idempotencyKey: key, bodyHash: bodyHash)
+            added = try context.catalog.addJob(
+                job, idempotencyKey: scopedKey, bodyHash: bodyHash, maxUnfinished: context.quotas.maxUnfinishedJobs)
         } catch {
             return Responses.storageFailure(error)
         }
         switch added {
-        case .none: break
+        case .added: break
         case .replay(let first): return accepted(first, replayed: true)
         case .conflict(let jobID): return idempotencyConflict(key ?? "", jobID: jobID)
+        case .overQuota(let unfinished, let limit): return Admission.jobQuota(unfinished: unfinished, limit: limit)
         }
         guard context.scheduler.submit(job) else {
-            context.catalog.removeJob(job, idempotencyKey: key)
+            context.catalog.removeJob(job, idempotencyKey: scopedKey)
             return Problem(
                 .tooManyRequests,
                 detail: "The job queue is full (\(context.scheduler.maxQueue) jobs wait); retry in a moment.",
@@ -123,7 +141,7 @@ enum JobSubmission {
     /// The dataset a fit names: a stored one by id, or an inline one, parsed and checked but not yet stored
     /// (`inline` true).
     private static func dataset(
-        of body: JSONObject, _ context: ServiceContext
+        of body: JSONObject, tenant: String, _ context: ServiceContext
     ) -> Result<(record: DatasetRecord, inline: Bool), HTTPResponseError> {
         switch (body["dataset_id"], body["dataset"]) {
         case (nil, nil):
@@ -137,7 +155,7 @@ enum JobSubmission {
                     Responses.invalid(
                         SpecError(pointer: "/dataset", detail: "give either \"dataset_id\" or \"dataset\", not both"))))
         case (let id?, nil):
-            guard case .string(let text) = id, let record = context.catalog.dataset(text) else {
+            guard case .string(let text) = id, let record = context.catalog.dataset(text, tenant: tenant) else {
                 let detail =
                     if case .string(let text) = id { "there is no dataset \(text)" } else {
                         "must be a dataset id string"
@@ -160,7 +178,7 @@ enum JobSubmission {
                 let record = DatasetRecord(
                     id: ResourceID.make(prefix: ResourceID.datasetPrefix).rawValue, name: name ?? "inline",
                     dataset: dataset, createdAt: Date(), bytes: bytes.count, sha256: sha256,
-                    contentKey: "inline\n\(sha256)")
+                    contentKey: TenantScope.key("inline\n\(sha256)", tenant: tenant), tenant: tenant)
                 return .success((record, true))
             } catch {
                 return .failure(HTTPResponseError(DatasetRoutes.ingestProblem(error, pointerPrefix: "/dataset")))

@@ -33,6 +33,11 @@ enum MetricsRoute {
         text += "descent_iterations_total \(context.jobMetrics.iterationsTotal)\n"
         text += gauge("descent_open_streams", "Progress streams open now.", context.streams.open)
         text += gauge("descent_datasets", "Datasets stored.", context.catalog.datasetCount)
+        text += gauge(
+            "descent_memory_limit_bytes", "Memory datasets and jobs may take (DESCENT_MEMORY_LIMIT).",
+            context.memory.limit)
+        text += gauge(
+            "descent_memory_reserved_bytes", "Memory promised to the datasets and jobs held now.", context.memory.inUse)
         return text
     }
 
