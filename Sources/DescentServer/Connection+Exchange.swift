@@ -17,11 +17,17 @@ extension Connection {
         case .head(let head):
             exchange?.head = head
             exchange?.requestID = server.requestIDs.resolve(head.headers["X-Request-Id"])
+            // Only a request with a body is worth screening: without one, the handler answers just as soon.
+            if head.framing != .none, let screen = server.screen, let answer = screen(head) {
+                exchange?.earlyAnswer = answer
+                return
+            }
             if head.framing != .none { setDeadline(.body, after: server.configuration.bodyTimeout) }
             // The parser has checked the length against the body limit: allocate once, not by doubling (a
             // 100 MB upload would otherwise be copied ~27 times and fault in fresh pages each time).
             if case .contentLength(let length) = head.framing { exchange?.body.reserveCapacity(length) }
         case .body(let bytes):
+            guard exchange?.earlyAnswer == nil else { return }
             // Content is arriving, so the client did not wait: 100 Continue may be omitted (RFC 9110 §10.1.1).
             exchange?.sentContinue = true
             exchange?.body.append(contentsOf: bytes)
@@ -62,6 +68,15 @@ extension Connection {
         let slot = ResponseSlot(connection: self) { [self] response in send(response) }
         server.handler(request, Responder { response in slot.fulfil(response) })
         if let response = slot.handlerReturned() { send(response) }
+    }
+
+    /// A request the screen answered from its head: the answer, and the connection closed after it (its body,
+    /// never read, would otherwise be taken for the next request). No 100 Continue was sent, so a client that
+    /// waits for one sends no body at all.
+    func answerEarly(_ response: HTTPResponse) {
+        phase = .handling
+        clearDeadline()
+        respond(with: response, close: true)
     }
 
     /// A request that cannot be parsed is answered with its problem, and the connection closed after it.

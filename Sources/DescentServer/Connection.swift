@@ -153,6 +153,7 @@ final class Connection: @unchecked Sendable {
                 return failParsing(error)
             }
             inputStart += consumed
+            if let answer = exchange?.earlyAnswer { return answerEarly(answer) }
             if parser.isComplete { return dispatchRequest() }
             continueIfExpected()
             if consumed == 0 { break }

@@ -21,6 +21,8 @@ final class Exchange {
     var awaitingChunk = false
     /// Set when a 100 Continue has been sent, so it is sent once, or is no longer due because content arrived.
     var sentContinue = false
+    /// The server's screen answered the head: the body is not read, and this is sent instead of a handler's answer.
+    var earlyAnswer: HTTPResponse?
 }
 
 /// Hands the response of a handler back to its connection: directly when the handler answers before it

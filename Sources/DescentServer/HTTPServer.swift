@@ -13,9 +13,13 @@ import Synchronization
 /// every connection is closed or `shutdownTimeout` has passed, whichever comes first.
 package final class HTTPServer: Sendable {
     package typealias Handler = @Sendable (HTTPRequest, Responder) -> Void
+    /// Looks at a request's head before its body is read, and may answer it at once (e.g. 401, or 413 for a
+    /// body that cannot be afforded): the body is then never read, and the connection is closed after the answer.
+    package typealias Screen = @Sendable (HTTPRequestHead) -> HTTPResponse?
 
     let configuration: ServerConfiguration
     let handler: Handler
+    let screen: Screen?
     let logger: Logger
     let requestIDs = RequestIdentifier()
     /// One event lane per core; connections are spread over them round-robin by the listener.
@@ -34,9 +38,12 @@ package final class HTTPServer: Sendable {
         case stopped
     }
 
-    package init(configuration: ServerConfiguration, logger: Logger, handler: @escaping Handler) {
+    package init(
+        configuration: ServerConfiguration, logger: Logger, screen: Screen? = nil, handler: @escaping Handler
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.screen = screen
         self.handler = handler
         self.sweepTimer = DispatchSource.makeTimerSource(queue: controlQueue)
     }

@@ -53,7 +53,9 @@ package final class Application: Sendable {
     package func start() throws {
         try prepareDataDirectory()
         try openStore()
-        let server = HTTPServer(configuration: configuration.server, logger: logger) { [self] request, responder in
+        let server = HTTPServer(
+            configuration: configuration.server, logger: logger, screen: { [self] head in screen(head) }
+        ) { [self] request, responder in
             handle(request, responder)
         }
         do {
@@ -99,6 +101,25 @@ package final class Application: Sendable {
         var request = request
         if let refusal = access.admit(&request) { return counted.respond(refusal) }
         router.handle(request, counted)
+    }
+
+    /// What can be refused from a request's head alone, before its body is read (over HTTP/1.1): a request
+    /// without a valid API key, and an upload larger than the memory left. Each is answered again, the same
+    /// way, by `handle` when the body did arrive (over HTTP/2, which reads it first).
+    func screen(_ head: HTTPRequestHead) -> HTTPResponse? {
+        var request = HTTPRequest(head: head)
+        if let refusal = access.admit(&request) { return refusal }
+        guard head.method == .POST, head.path == "/v1/datasets" || head.path == "/v1/jobs",
+            case .contentLength(let length) = head.framing
+        else { return nil }
+        let memory = context.memory
+        let free = memory.limit - memory.inUse
+        guard length > free else { return nil }
+        return Problem(
+            .contentTooLarge,
+            detail: "The body (\(length) bytes) cannot be held in memory now: the memory limit is \(memory.limit) "
+                + "bytes, of which \(memory.inUse) are in use. Delete datasets or jobs, or raise DESCENT_MEMORY_LIMIT."
+        ).response()
     }
 
     /// Opens the SQLite store in the data directory, puts back what it holds, and queues again the jobs that

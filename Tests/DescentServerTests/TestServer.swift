@@ -26,7 +26,7 @@ final class TestServer: Sendable {
     /// adjusts the short test timeouts.
     init(
         host: String = "127.0.0.1", routes: (inout Router) -> Void = { _ in },
-        configure: (inout ServerConfiguration) -> Void = { _ in }
+        configure: (inout ServerConfiguration) -> Void = { _ in }, screen: HTTPServer.Screen? = nil
     ) throws {
         var configuration = ServerConfiguration()
         configuration.host = host
@@ -44,7 +44,7 @@ final class TestServer: Sendable {
         let table = router
         self.configuration = configuration
         self.host = host
-        server = HTTPServer(configuration: configuration, logger: Logger(level: .info, sink: log)) {
+        server = HTTPServer(configuration: configuration, logger: Logger(level: .info, sink: log), screen: screen) {
             request, responder in
             table.handle(request, responder)
         }
