@@ -65,6 +65,9 @@ package struct Configuration: Sendable {
             }
             try option.apply(value, to: &configuration, source: flag)
         }
+        if configuration.metricsNeedKey && configuration.apiKeys == nil {
+            throw Error(message: "--metrics-access key (DESCENT_METRICS_ACCESS) needs API keys (--api-keys)")
+        }
         return (.run, configuration)
     }
 

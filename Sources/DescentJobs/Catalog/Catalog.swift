@@ -154,6 +154,8 @@ package final class Catalog: Sendable {
             state.datasets[id] = nil
             state.datasetByContent[record.contentKey] = nil
             state.datasetOrder.removeAll { $0 == id }
+            // Finished jobs may still use its arrays (predictions); its memory is given back with the last one.
+            Self.releaseMemoryIfUnused(record, state)
             return .deleted
         }
     }
@@ -253,8 +255,21 @@ package final class Catalog: Sendable {
             state.jobs[id] = nil
             state.jobOrder.removeAll { $0 == id }
             state.idempotency = state.idempotency.filter { $0.value.jobID != id }
+            Self.forget(job, state)
             return .deleted
         }
+    }
+
+    /// Gives back a deleted job's memory, and its dataset's when the dataset was deleted and this job was the
+    /// last to use it.
+    private static func forget(_ job: Job, _ state: State) {
+        job.releaseMemory()
+        if let record = job.dataset, state.datasets[record.id] == nil { releaseMemoryIfUnused(record, state) }
+    }
+
+    private static func releaseMemoryIfUnused(_ record: DatasetRecord, _ state: State) {
+        guard !state.jobs.values.contains(where: { $0.dataset?.id == record.id }) else { return }
+        record.memory?.release()
     }
 
     package func jobs(
@@ -283,6 +298,7 @@ package final class Catalog: Sendable {
                     do { try store.deleteJob(id) } catch { continue }
                 }
                 state.jobs[id] = nil
+                Self.forget(job, state)
                 purged.append(id)
             }
             guard !purged.isEmpty else { return purged }

@@ -227,6 +227,13 @@ package final class Job: Sendable {
         memory.withLock { $0.run = nil }
     }
 
+    /// Gives back all the memory promised to the job (it is being deleted).
+    func releaseMemory() {
+        let (run, kept) = memory.withLock { $0 }
+        run?.release()
+        kept?.release()
+    }
+
     /// Holds the memory promised to the job: `run` until it finishes, `kept` for as long as it exists.
     package func hold(run: MemoryReservation?, kept: MemoryReservation?) {
         let finished = status.isFinished

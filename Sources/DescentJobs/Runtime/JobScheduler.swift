@@ -145,7 +145,9 @@ package final class JobScheduler: Sendable {
             while !state.suspended, state.head < state.queue.count {
                 let job = state.queue[state.head]
                 state.head += 1
-                if state.head > 1024, state.head * 2 > state.queue.count {
+                // Taken jobs leave the array once they are half of it (amortised O(1)): a slot kept would keep
+                // its job — and the memory reserved for it and its dataset — alive after it is deleted.
+                if state.head * 2 > state.queue.count {
                     state.queue.removeFirst(state.head)
                     state.head = 0
                 }

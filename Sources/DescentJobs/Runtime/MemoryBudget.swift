@@ -36,17 +36,26 @@ package final class MemoryBudget: Sendable {
     fileprivate func release(_ bytes: Int) { reserved.wrappingSubtract(bytes, ordering: .relaxed) }
 }
 
-/// Bytes promised by a `MemoryBudget`, given back when the last reference to this goes.
+/// Bytes promised by a `MemoryBudget`, given back by `release()` or, at the latest, when the last reference
+/// to this goes. Explicit release matters: a deleted job may linger a while in a closure (a `?wait=` timer),
+/// and its memory must be free for others at once.
 package final class MemoryReservation: Sendable {
     package let bytes: Int
     private let budget: MemoryBudget
+    private let released = Atomic<Bool>(false)
 
     fileprivate init(bytes: Int, budget: MemoryBudget) {
         self.bytes = bytes
         self.budget = budget
     }
 
-    deinit { budget.release(bytes) }
+    /// Gives the bytes back (once, however often it is called).
+    package func release() {
+        guard !released.exchange(true, ordering: .relaxed) else { return }
+        budget.release(bytes)
+    }
+
+    deinit { release() }
 }
 
 /// What datasets and jobs take in memory: exact for a dataset's arrays, an upper estimate for a job.

@@ -14,7 +14,11 @@ struct AccessControl: Sendable {
             return nil
         }
         guard needsKey(request.path) else { return nil }
-        guard let authorization = request.headers["Authorization"] else {
+        let authorizations = request.headers.values("Authorization")
+        guard authorizations.count <= 1 else {
+            return refusal(error: "invalid_request", "Send one Authorization header, not \(authorizations.count).")
+        }
+        guard let authorization = authorizations.first else {
             return refusal(
                 error: nil, "This endpoint needs an API key: send the header 'Authorization: Bearer KEY'.")
         }

@@ -15,6 +15,7 @@ enum DatasetRoutes {
         }
         router.add(.GET, "/v1/datasets") { request, responder in responder.respond(list(request, context)) }
         router.add(.GET, "/v1/datasets/{id}") { request, responder in
+            if let refusal = request.rejectUnknownParameters([]) { return responder.respond(refusal) }
             let id = request.pathParameters["id"] ?? ""
             guard let record = context.catalog.dataset(id, tenant: request.tenant) else {
                 return responder.respond(Responses.notFound("dataset", id))
@@ -22,6 +23,7 @@ enum DatasetRoutes {
             responder.respond(Responses.json(record.json))
         }
         router.add(.DELETE, "/v1/datasets/{id}") { request, responder in
+            if let refusal = request.rejectUnknownParameters([]) { return responder.respond(refusal) }
             let id = request.pathParameters["id"] ?? ""
             let outcome: Catalog.DeleteOutcome
             do throws(StorageError) {

@@ -17,6 +17,7 @@ enum JobRoutes {
         router.add(.GET, "/v1/jobs") { request, responder in responder.respond(list(request, context)) }
         router.add(.GET, "/v1/jobs/{id}") { request, responder in get(request, context, responder) }
         router.add(.DELETE, "/v1/jobs/{id}") { request, responder in
+            if let refusal = request.rejectUnknownParameters([]) { return responder.respond(refusal) }
             let id = request.pathParameters["id"] ?? ""
             let outcome: Catalog.DeleteOutcome
             do throws(StorageError) {
@@ -33,6 +34,7 @@ enum JobRoutes {
             }
         }
         router.add(.POST, "/v1/jobs/{id}/cancel") { request, responder in
+            if let refusal = request.rejectUnknownParameters([]) { return responder.respond(refusal) }
             let id = request.pathParameters["id"] ?? ""
             guard let job = context.catalog.job(id, tenant: request.tenant) else {
                 return responder.respond(Responses.notFound("job", id))

@@ -21,6 +21,9 @@ enum JobSubmission {
         case .failure(let error): return error.response
         case .success(let object): body = object
         }
+        guard request.headers.values("Idempotency-Key").count <= 1 else {
+            return Problem(.badRequest, detail: "Send one Idempotency-Key header, not several.").response()
+        }
         let key = request.headers["Idempotency-Key"]
         let bodyHash = SHA256.hex(request.body)
         // Idempotency keys are the tenant's own: another tenant's use of the same key is another job.
@@ -65,7 +68,13 @@ enum JobSubmission {
         case .failure(let error): return error.response
         case .success(let reservations): memory = reservations
         }
-        // An inline dataset is kept only for a job that is accepted (the same content is the same dataset).
+        // An inline dataset is kept only for a job that is accepted (the same content is the same dataset): one
+        // this request stored is deleted again if the job is refused after all.
+        var storedInline: String?
+        let refuse = { (response: HTTPResponse) -> HTTPResponse in
+            if let storedInline { _ = try? context.catalog.deleteDataset(storedInline, tenant: request.tenant) }
+            return response
+        }
         if inline, var candidate = record {
             switch Admission.memory(for: candidate.dataset, context) {
             case .failure(let error): return error.response
@@ -73,9 +82,10 @@ enum JobSubmission {
             }
             switch DatasetRoutes.add(candidate, context) {
             case .failure(let error): return error.response
-            case .success(let (kept, _)):
+            case .success(let (kept, created)):
                 record = kept
                 spec.datasetID = kept.id
+                if created { storedInline = kept.id }
             }
         }
         let job = Job(
@@ -88,21 +98,23 @@ enum JobSubmission {
             added = try context.catalog.addJob(
                 job, idempotencyKey: scopedKey, bodyHash: bodyHash, maxUnfinished: context.quotas.maxUnfinishedJobs)
         } catch {
-            return Responses.storageFailure(error)
+            return refuse(Responses.storageFailure(error))
         }
         switch added {
         case .added: break
-        case .replay(let first): return accepted(first, replayed: true)
-        case .conflict(let jobID): return idempotencyConflict(key ?? "", jobID: jobID)
-        case .overQuota(let unfinished, let limit): return Admission.jobQuota(unfinished: unfinished, limit: limit)
+        case .replay(let first): return refuse(accepted(first, replayed: true))
+        case .conflict(let jobID): return refuse(idempotencyConflict(key ?? "", jobID: jobID))
+        case .overQuota(let unfinished, let limit):
+            return refuse(Admission.jobQuota(unfinished: unfinished, limit: limit))
         }
         guard context.scheduler.submit(job) else {
             context.catalog.removeJob(job, idempotencyKey: scopedKey)
-            return Problem(
-                .tooManyRequests,
-                detail: "The job queue is full (\(context.scheduler.maxQueue) jobs wait); retry in a moment.",
-                headers: ["Retry-After": "1"]
-            ).response()
+            return refuse(
+                Problem(
+                    .tooManyRequests,
+                    detail: "The job queue is full (\(context.scheduler.maxQueue) jobs wait); retry in a moment.",
+                    headers: ["Retry-After": "1"]
+                ).response())
         }
         return accepted(job, replayed: false)
     }

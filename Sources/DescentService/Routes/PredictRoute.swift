@@ -14,6 +14,9 @@ enum PredictRoute {
     }
 
     private static func predict(_ request: HTTPRequest, _ context: ServiceContext) -> HTTPResponse {
+        if let type = Responses.mediaType(request), type != "application/json" {
+            return Problem(.unsupportedMediaType, detail: "Send the rows as application/json, not \(type).").response()
+        }
         if let refusal = request.rejectUnknownParameters([]) { return refusal }
         let job: Job
         switch JobRoutes.job(request, context) {

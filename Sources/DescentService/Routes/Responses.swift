@@ -107,8 +107,17 @@ extension HTTPRequest {
         }
     }
 
-    /// A 400 for the first query parameter not in `known`, or nil.
+    /// A 400 for the first query parameter that cannot be decoded or is not in `known`, or nil. Every route
+    /// calls it first, so a malformed escape or non-UTF-8 text is refused rather than read as "" or dropped.
     func rejectUnknownParameters(_ known: [String]) -> HTTPResponse? {
+        for pair in (head.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.allSatisfy({ PercentDecoding.decode($0, plusAsSpace: true) != nil }) else {
+                let name = PercentDecoding.decode(parts[0], plusAsSpace: true) ?? String(parts[0])
+                return Responses.badParameter(
+                    name, "cannot be decoded: a malformed %-escape, or bytes that are not UTF-8")
+            }
+        }
         guard let unknown = queryParameterNames.first(where: { !known.contains($0) }) else { return nil }
         let expected = known.isEmpty ? "none" : known.joined(separator: ", ")
         return Responses.badParameter(unknown, "is not known here (expected: \(expected))")
