@@ -54,10 +54,8 @@ package final class Application: Sendable {
         try prepareDataDirectory()
         try openStore()
         let server = HTTPServer(
-            configuration: configuration.server, logger: logger, screen: { [self] head in screen(head) }
-        ) { [self] request, responder in
-            handle(request, responder)
-        }
+            configuration: configuration.server, logger: logger, screen: { [self] head in screen(head) },
+            handler: { [self] request, responder in handle(request, responder) })
         do {
             try server.start()
         } catch {
