@@ -128,22 +128,17 @@ package final class Application: Sendable {
             (datasets: [(record: DatasetRecord, deleted: Bool)], jobs: [(job: Job, key: String?, bodyHash: String?)])
         do throws(StorageError) {
             store = try JobStore(directory: configuration.dataDirectory)
-            stored = try store.load(version: Configuration.version)
+            stored = try store.load(version: Configuration.version, memory: context.memory)
         } catch {
             throw StartupError(message: "cannot open the store: \(error)")
         }
-        // What was stored is in memory again: it holds its share of the budget whatever the limit is now.
-        let memory = context.memory
-        let datasets = stored.datasets.map { entry in
-            var record = entry.record
-            record.memory = memory.reserveRegardless(MemoryEstimate.bytes(of: record.dataset))
-            return (record: record, deleted: entry.deleted)
-        }
+        // What was stored is in memory again: it holds its share of the budget whatever the limit is now (the
+        // datasets' shares were taken as they were read).
         for (job, _, _) in stored.jobs {
             let (run, kept) = MemoryEstimate.job(job, cores: context.cores)
-            job.hold(run: memory.reserveRegardless(run), kept: memory.reserveRegardless(kept))
+            job.hold(run: context.memory.reserveRegardless(run), kept: context.memory.reserveRegardless(kept))
         }
-        let unfinished = context.catalog.restore(datasets: datasets, jobs: stored.jobs)
+        let unfinished = context.catalog.restore(datasets: stored.datasets, jobs: stored.jobs)
         context.catalog.useStore(store)
         context.scheduler.useStore(store)
         readiness.storageOpened { store.unusableReason }

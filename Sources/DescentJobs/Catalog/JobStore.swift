@@ -99,15 +99,17 @@ package final class JobStore: @unchecked Sendable {
     // MARK: Start-up
 
     /// What the store holds: the datasets (with the deleted ones that finished jobs still refer to) and the
-    /// jobs, each with its idempotency key and body hash.
-    package func load(version: String) throws(StorageError) -> (
+    /// jobs, each with its idempotency key and body hash. Each dataset, now in memory again, holds its share
+    /// of `memory` whatever its limit (the jobs that use it share that reservation).
+    package func load(version: String, memory: MemoryBudget? = nil) throws(StorageError) -> (
         datasets: [(record: DatasetRecord, deleted: Bool)], jobs: [(job: Job, key: String?, bodyHash: String?)]
     ) {
         try onQueue { () throws(StorageError) in
             var datasets: [(record: DatasetRecord, deleted: Bool)] = []
             var byID: [String: DatasetRecord] = [:]
             for stored in try database.datasets() {
-                guard let record = Self.record(stored) else { continue }
+                guard var record = Self.record(stored) else { continue }
+                record.memory = memory?.reserveRegardless(MemoryEstimate.bytes(of: record.dataset))
                 datasets.append((record, stored.deletedAt != nil))
                 byID[record.id] = record
             }

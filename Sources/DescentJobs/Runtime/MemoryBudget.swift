@@ -60,15 +60,16 @@ package final class MemoryReservation: Sendable {
 
 /// What datasets and jobs take in memory: exact for a dataset's arrays, an upper estimate for a job.
 package enum MemoryEstimate {
-    /// The dataset's arrays (features, targets, weights) and its feature names.
+    /// The dataset's arrays: features, targets, weights. (Not its feature names: small next to the arrays, and
+    /// a dataset read back after a restart has the default names it was given, so counting them would make
+    /// the same dataset weigh differently before and after.)
     package static func bytes(of dataset: Dataset) -> Int {
         let featureBytes: Int =
             switch dataset.features {
             case .float64(let values): values.count * 8
             case .float32(let values): values.count * 4
             }
-        let names = dataset.featureNames?.reduce(0) { $0 + $1.utf8.count + 16 } ?? 0
-        return featureBytes + 8 * dataset.targets.count + 8 * (dataset.sampleWeights?.count ?? 0) + names
+        return featureBytes + 8 * dataset.targets.count + 8 * (dataset.sampleWeights?.count ?? 0)
     }
 
     /// A job's memory: what its run allocates until it ends (`run`: a row order and the validation split, and
