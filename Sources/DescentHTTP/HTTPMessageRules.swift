@@ -4,6 +4,8 @@ enum HTTPMessageRules {
     /// The fields that decide framing and connection handling, gathered in one pass over the header list.
     private struct Gathered {
         var hostCount = 0
+        var host: String?
+        var contentTypeCount = 0
         var contentLengths: [String] = []
         var transferEncodings: [String] = []
         var connection: [String] = []
@@ -17,6 +19,14 @@ enum HTTPMessageRules {
             throw .badRequest(fields.hostCount == 0 ? "missing Host header" : "more than one Host header")
         }
         if fields.hostCount > 1 { throw .badRequest("more than one Host header") }
+        // RFC 9112 §3.2: an invalid Host is a 400 too. A valid one is uri-host [":" port], or empty (what a
+        // client sends for a target without an authority); a list, a path or a userinfo is not.
+        if let host = fields.host, !host.isEmpty, !HTTPSyntax.isAuthority(host.utf8) {
+            throw .badRequest("the Host header is not a host with an optional port")
+        }
+        // RFC 9110 §8.3: Content-Type is a singleton. Two of them leave the body's meaning to whichever the
+        // reader picks (the first, the last, or a list of both), as two Content-Lengths leave its length.
+        if fields.contentTypeCount > 1 { throw .badRequest("more than one Content-Type header") }
 
         head.framing = try framing(fields, version: head.version, limits: limits)
 
@@ -43,9 +53,12 @@ enum HTTPMessageRules {
         for (name, value) in headers {
             // Dispatch on length first: most fields are none of these, and are passed over after one compare.
             switch name.utf8.count {
-            case 4 where HTTPHeaders.equalsIgnoringCase(name, "Host"): gathered.hostCount += 1
+            case 4 where HTTPHeaders.equalsIgnoringCase(name, "Host"):
+                gathered.hostCount += 1
+                gathered.host = gathered.host ?? value
             case 6 where HTTPHeaders.equalsIgnoringCase(name, "Expect"): gathered.expect = gathered.expect ?? value
             case 10 where HTTPHeaders.equalsIgnoringCase(name, "Connection"): gathered.connection.append(value)
+            case 12 where HTTPHeaders.equalsIgnoringCase(name, "Content-Type"): gathered.contentTypeCount += 1
             case 14 where HTTPHeaders.equalsIgnoringCase(name, "Content-Length"): gathered.contentLengths.append(value)
             case 17 where HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding"):
                 gathered.transferEncodings.append(value)
@@ -67,6 +80,9 @@ enum HTTPMessageRules {
             guard let last = transferCodings.last, HTTPHeaders.equalsIgnoringCase(last, "chunked") else {
                 throw .badRequest("Transfer-Encoding must end with chunked")
             }
+            // RFC 9112 §6.1: chunked must not be applied more than once; such a body has no one framing.
+            guard !transferCodings.dropLast().contains(where: { HTTPHeaders.equalsIgnoringCase($0, "chunked") })
+            else { throw .badRequest("Transfer-Encoding applies chunked more than once") }
             guard transferCodings.count == 1 else {
                 throw .unsupportedTransferCoding(transferCodings.dropLast().joined(separator: ", "))
             }

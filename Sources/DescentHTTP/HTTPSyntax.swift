@@ -43,11 +43,24 @@ extension HTTPRequestParser {
         guard targetBytes.allSatisfy(HTTPSyntax.isTargetByte) else {
             throw .badRequest("the request-target has a byte that must be percent-encoded")
         }
+        // RFC 9112 §3.2: no form of request-target has a fragment; a client must strip it before sending.
+        guard !targetBytes.contains(UInt8(ascii: "#")) else {
+            throw .badRequest("the request-target has a fragment (#), which no request-target may carry")
+        }
         let target = String(decoding: targetBytes, as: UTF8.self)
-        guard
-            targetBytes.first == UInt8(ascii: "/") || target == "*" || target.hasPrefix("http://")
-                || target.hasPrefix("https://")
-        else { throw .badRequest("the request-target must be a path, an absolute URI or *") }
+        if targetBytes.first != UInt8(ascii: "/") && target != "*" {
+            guard let schemeLength = ["http://", "https://"].first(where: { target.hasPrefix($0) })?.utf8.count else {
+                throw .badRequest("the request-target must be a path, an absolute URI or *")
+            }
+            // absolute-form: the authority runs to the path or the query, as HTTPRequestHead.split reads it, and
+            // must be a host with an optional port: not empty (RFC 9110 §4.2.1), without userinfo (§4.2.4).
+            let afterScheme = targetBytes.dropFirst(schemeLength)
+            let authority = afterScheme.prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") }
+            guard HTTPSyntax.isAuthority(authority) else {
+                throw .badRequest(
+                    "the authority of the absolute-form request-target is not a host with an optional port")
+            }
+        }
         guard let method = HTTPMethod(bytes: methodBytes) else {
             throw .unknownMethod(String(decoding: methodBytes, as: UTF8.self))
         }

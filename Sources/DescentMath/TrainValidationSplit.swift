@@ -14,21 +14,11 @@ package struct TrainValidationSplit: Sendable, Equatable {
 
     /// Splits `rows` rows, holding out the fraction `validationFraction` for validation.
     package init(rows: Int, validationFraction: Double, random: inout RandomSource) throws(SplitError) {
-        guard rows > 0 else { throw .noRows }
-        guard validationFraction >= 0, validationFraction < 1 else {
-            throw .fractionOutOfRange(validationFraction)  // also NaN, which fails both comparisons
-        }
-        guard validationFraction > 0 else {
+        let validationCount = try Self.validationCount(rows: rows, validationFraction: validationFraction)
+        guard validationCount > 0 else {
             training = .all
             validation = nil
             return
-        }
-        let validationCount = Int((validationFraction * Double(rows)).rounded())
-        guard validationCount >= 1 else {
-            throw .validationEmpty(rows: rows, fraction: validationFraction)
-        }
-        guard validationCount < rows else {
-            throw .trainingEmpty(rows: rows, fraction: validationFraction)
         }
 
         var permutation = Array(0..<rows)
@@ -45,6 +35,26 @@ package struct TrainValidationSplit: Sendable, Equatable {
         }
         training = .indices(trainingRows)
         validation = .indices(validationRows)
+    }
+}
+
+extension TrainValidationSplit {
+    /// How many of `rows` rows the split holds out: round(f · n), and 0 for f = 0. Throws exactly when the
+    /// initializer would, without drawing anything, so that a fraction can be checked against the data first.
+    package static func validationCount(rows: Int, validationFraction: Double) throws(SplitError) -> Int {
+        guard rows > 0 else { throw .noRows }
+        guard validationFraction >= 0, validationFraction < 1 else {
+            throw .fractionOutOfRange(validationFraction)  // also NaN, which fails both comparisons
+        }
+        guard validationFraction > 0 else { return 0 }
+        let validationCount = Int((validationFraction * Double(rows)).rounded())
+        guard validationCount >= 1 else {
+            throw .validationEmpty(rows: rows, fraction: validationFraction)
+        }
+        guard validationCount < rows else {
+            throw .trainingEmpty(rows: rows, fraction: validationFraction)
+        }
+        return validationCount
     }
 }
 

@@ -109,6 +109,19 @@ struct HTTPRequestParserSmugglingTests {
             "space before the colon of Transfer-Encoding",
             RejectedRequest.post([host, "Transfer-Encoding : chunked"], body: "5\r\nhello\r\n0\r\n\r\n")),
         RejectedRequest(
+            "Transfer-Encoding: chunked, chunked (chunked applied twice)",
+            RejectedRequest.post([host, "Transfer-Encoding: chunked, chunked"], body: "5\r\nhello\r\n0\r\n\r\n"),
+            .badRequest("Transfer-Encoding applies chunked more than once")),
+        RejectedRequest(
+            "chunked twice in separate fields",
+            RejectedRequest.post(
+                [host, "Transfer-Encoding: chunked", "transfer-encoding: CHUNKED"], body: "5\r\nhello\r\n0\r\n\r\n"),
+            .badRequest("Transfer-Encoding applies chunked more than once")),
+        RejectedRequest(
+            "chunked twice with an unimplemented coding between them",
+            RejectedRequest.post([host, "Transfer-Encoding: chunked, gzip, chunked"], body: ""),
+            .badRequest("Transfer-Encoding applies chunked more than once")),
+        RejectedRequest(
             "a coding before chunked is not implemented",
             RejectedRequest.post([host, "Transfer-Encoding: gzip, chunked"], body: ""),
             .unsupportedTransferCoding("gzip")),
@@ -173,6 +186,63 @@ struct HTTPRequestParserSmugglingTests {
             request("POST /v1/jobs HTTP/1.0", [host, "host: b.example", "Content-Length: 5"], body: "hello")),
     ]
 
+    /// Host values that are not uri-host [":" port] (RFC 9112 §3.2, RFC 3986 §3.2.2).
+    static let invalidHosts = [
+        "a b", "example.com/evil", "user@example.com", "a.example, b.example", "a.example,b.example", "[::1",
+        "example.com:http", "example.com:80:80", "example.com:-1", ":8080", "[]", "[::1]x", "[::1]:8o",
+        "[1:2:3:4:5:6:7:8:9]", "[1::2::3]", "[:1]", "[1:2:3:4:5:6:7]", "[12345::1]", "[::1%25eth0]",
+        "[::256.0.0.1]", "[::1.2.3]", "[v1]", "[v.x]", "exa%2", "exa%zzmple", "exa\"mple", "example.com?", "a\\b",
+        "exam\u{E9}ple.com",
+    ]
+
+    /// Host values that are: reg-names (with percent-encoding and sub-delims), IPv4, IPv6 and IPvFuture
+    /// literals, each with and without a port, which may be empty.
+    static let validHosts = [
+        "example.com", "example.com:8080", "example.com:", "localhost", "127.0.0.1:443", "EXAMPLE.com",
+        "xn--bcher-kva.example", "ex%41mple.com", "a-b_c~d!$&'()*+;=", "[::1]", "[::1]:8080", "[::]", "[::]:",
+        "[2001:db8::8a2e:370:7334]", "[1:2:3:4:5:6:7:8]", "[1:2:3:4:5:6:7::]", "[::ffff:192.0.2.1]:80",
+        "[1:2:3:4:5:6:1.2.3.4]", "[v7.a:b]", "256.1.1.1",
+    ]
+
+    @Test("a Host that is not a host with an optional port is a bad request", arguments: invalidHosts)
+    func invalidHost(_ value: String) {
+        let outcome = parse(request("GET / HTTP/1.1", ["Host: \(value)"]))
+        #expect(outcome.error == .badRequest("the Host header is not a host with an optional port"), "\(value)")
+        // HTTP/1.0 needs no Host, but one that is sent must be valid.
+        #expect(parse(request("GET / HTTP/1.0", ["Host: \(value)"])).isBadRequest, "\(value) in HTTP/1.0")
+    }
+
+    @Test("a Host that is a host with an optional port is accepted", arguments: validHosts)
+    func validHost(_ value: String) {
+        let outcome = parse(request("GET / HTTP/1.1", ["Host: \(value)"]))
+        #expect(outcome.error == nil, "\(value)")
+        #expect(outcome.head?.headers == [Field("Host", value)])
+    }
+
+    @Test("an empty Host is accepted, as for a target without an authority (RFC 9112 §3.2)")
+    func emptyHost() {
+        #expect(parse(request("GET / HTTP/1.1", ["Host:"])).error == nil)
+        #expect(parse(request("GET / HTTP/1.1", ["Host:  "])).error == nil)
+    }
+
+    static let contentTypeCases: [RejectedRequest] = [
+        RejectedRequest(
+            "two Content-Type headers with different values",
+            RejectedRequest.post([
+                host, "Content-Type: text/csv", "Content-Type: application/json", "Content-Length: 5",
+            ]),
+            .badRequest("more than one Content-Type header")),
+        RejectedRequest(
+            "two equal Content-Type headers differing in the name's case",
+            RejectedRequest.post(
+                [host, "Content-Type: application/json", "content-type: application/json", "Content-Length: 5"]),
+            .badRequest("more than one Content-Type header")),
+        RejectedRequest(
+            "two Content-Type headers on a request without a body",
+            request("GET / HTTP/1.1", [host, "Content-Type: text/csv", "Content-Type: text/csv"]),
+            .badRequest("more than one Content-Type header")),
+    ]
+
     static let chunkCases: [RejectedRequest] = [
         RejectedRequest("chunk size 0x5", RejectedRequest.chunked("0x5\r\nhello\r\n0\r\n\r\n")),
         RejectedRequest("chunk size -1", RejectedRequest.chunked("-1\r\nhello\r\n0\r\n\r\n")),
@@ -231,6 +301,18 @@ struct HTTPRequestParserSmugglingTests {
 
     @Test("an HTTP/1.1 request needs exactly one Host, and no request may have two", arguments: hostCases)
     func host(_ example: RejectedRequest) { Self.check(example) }
+
+    @Test(
+        "a repeated Content-Type is rejected: which one applies would be up to the reader", arguments: contentTypeCases)
+    func repeatedContentType(_ example: RejectedRequest) { Self.check(example) }
+
+    @Test("a single Content-Type, parameters and all, is left to the application")
+    func singleContentType() {
+        let outcome = parse(
+            RejectedRequest.post([Self.host, "Content-Type: text/csv; charset=utf-8", "Content-Length: 5"]))
+        #expect(outcome.error == nil)
+        #expect(outcome.events.suffix(2) == [.bodyText("hello"), .end])
+    }
 
     @Test("malformed chunk framing is rejected however the body is split", arguments: chunkCases)
     func chunkFraming(_ example: RejectedRequest) { Self.check(example) }

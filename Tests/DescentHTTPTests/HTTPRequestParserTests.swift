@@ -231,6 +231,42 @@ struct HTTPRequestParserTests {
     }
 
     @Test(
+        "an absolute-form target whose authority is not a host with an optional port is a bad request",
+        arguments: [
+            "http:///healthz", "https:///", "http://", "http://?q=1", "http://[::1/healthz", "http://[::1]x/",
+            "http://user@example.com/", "http://example.com:http/", "http://example.com:80:80/",
+            "http://a.example,b.example/", "http://:8080/", "http://[]/", "http://exa%zzmple/",
+        ])
+    func absoluteFormBadAuthority(_ target: String) {
+        #expect(
+            parse(request("GET \(target) HTTP/1.1", ["Host: example.com"])).error
+                == .badRequest("the authority of the absolute-form request-target is not a host with an optional port"))
+    }
+
+    @Test(
+        "an absolute-form target with a host and an optional port gives its path and query",
+        arguments: [
+            ("http://127.0.0.1/healthz", "/healthz", nil), ("http://[::1]:8080/a?b", "/a", "b"),
+            ("https://example.com", "/", nil), ("http://example.com:?q", "/", "q"),
+            ("http://[2001:db8::1]", "/", nil),
+        ] as [(String, String, String?)])
+    func absoluteFormGoodAuthority(_ target: String, _ path: String, _ query: String?) {
+        let outcome = parse(request("GET \(target) HTTP/1.1", ["Host: example.com"]))
+        #expect(outcome.error == nil)
+        #expect(outcome.head?.path == path)
+        #expect(outcome.head?.query == query)
+    }
+
+    @Test(
+        "a target with a fragment is a bad request, in every form",
+        arguments: ["/healthz#top", "/#", "/a?b=c#d", "/a?b=c#", "http://example.com/#x", "http://example.com#x", "*#"])
+    func fragment(_ target: String) {
+        #expect(
+            parse(request("GET \(target) HTTP/1.1", ["Host: example.com"])).error
+                == .badRequest("the request-target has a fragment (#), which no request-target may carry"))
+    }
+
+    @Test(
         "a malformed request line is a bad request",
         arguments: [
             "GET  / HTTP/1.1", "GET / HTTP/1.1 ", " GET / HTTP/1.1", "GET /", "GET / HTTP/1.1 extra",

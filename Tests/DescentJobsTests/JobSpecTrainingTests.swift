@@ -100,6 +100,37 @@ struct JobSpecTrainingTests {
         #expect(configuration.sampling == .miniBatch(size: 40, shuffle: true))
     }
 
+    @Test(
+        "a validation fraction the rows cannot satisfy is reported at /validation/fraction",
+        arguments: [
+            // round(0.99 · 6) = 6 holds out every row; round(0.01 · 6) = 0 holds out none.
+            (0.99, 6, "0.99 of 6 rows leaves no training rows"),
+            (0.99, 40, "0.99 of 40 rows leaves no training rows"),
+            (0.01, 6, "0.01 of 6 rows rounds to 0 validation rows"),
+            (0.08, 6, "0.08 of 6 rows rounds to 0 validation rows"),
+        ] as [(Double, Int, String)])
+    func validationFractionThatTheRowsCannotSatisfy(fraction: Double, rows: Int, detail: String) throws {
+        let body = #"{"validation": {"fraction": \#(fraction)}}"#
+        let error = try #require(try trainingError(body, on: JobsTestData.linear(rows: rows)))
+        #expect(error.fields.map(\.pointer) == ["/validation/fraction"])
+        #expect(error.fields.first?.detail.contains(detail) == true, "\(error)")
+    }
+
+    @Test("a validation fraction that leaves rows on both sides is accepted, as the split takes it")
+    func validationFractionThatTheRowsSatisfy() throws {
+        // round(0.09 · 6) = 1 and round(0.9 · 6) = 5 leave at least one row on each side.
+        for (fraction, rows) in [(0.09, 6), (0.9, 6), (0.5, 2), (0.2, 40)] {
+            let spec = try JobsTestData.spec(#"{"validation": {"fraction": \#(fraction)}}"#)
+            let (_, configuration) = try spec.training(on: JobsTestData.linear(rows: rows))
+            #expect(configuration.validationFraction == fraction)
+            var random = RandomSource(seed: 1)
+            _ = try TrainValidationSplit(rows: rows, validationFraction: fraction, random: &random)
+        }
+        let (_, none) = try JobsTestData.spec(#"{"validation": {"fraction": 0}}"#).training(
+            on: JobsTestData.linear(rows: 2))
+        #expect(none.validationFraction == 0)
+    }
+
     @Test("the model gets the spec's intercept, penalties and scaling")
     func modelFields() throws {
         let spec = try JobsTestData.spec(

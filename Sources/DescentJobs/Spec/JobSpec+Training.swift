@@ -30,6 +30,15 @@ extension JobSpec {
             throw SpecError(
                 pointer: "/optimizer/batch_size", detail: "\(size) is larger than the dataset's \(dataset.rows) rows")
         }
+        if validationFraction > 0 {
+            // The trainer splits the rows the same way; checked here, a fraction the rows cannot satisfy is a
+            // 400 at submission instead of a job that fails once it runs.
+            do throws(SplitError) {
+                _ = try TrainValidationSplit.validationCount(rows: dataset.rows, validationFraction: validationFraction)
+            } catch {
+                throw SpecError(pointer: "/validation/fraction", detail: "\(error)")
+            }
+        }
         return (model, configuration(parallelism: parallelism))
     }
 
