@@ -4,7 +4,7 @@ extension HTTPSyntax {
     /// uri-host [ ":" port ], where uri-host = IP-literal / IPv4address / reg-name and port = *DIGIT (so
     /// `example.com:` is valid). The host must not be empty (RFC 9110 §4.2.1), and there is no userinfo:
     /// `user@host` is refused (RFC 9110 §4.2.4). Whether an empty field is allowed is the caller's decision.
-    static func isAuthority(_ bytes: some Collection<UInt8>) -> Bool {
+    package static func isAuthority(_ bytes: some Collection<UInt8>) -> Bool {
         guard let first = bytes.first else { return false }
         var rest = bytes[...]
         if first == UInt8(ascii: "[") {

@@ -1,5 +1,6 @@
-/// Character classes of RFC 9110 §5.6 and the line grammar of RFC 9112, on bytes.
-enum HTTPSyntax {
+/// Character classes of RFC 9110 §5.6 and the line grammar of RFC 9112, on bytes. The HTTP/2 stream uses
+/// `isAuthority`, so that `:authority` and `host` are held to the rule HTTP/1.1 holds `Host` to.
+package enum HTTPSyntax {
     /// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
     ///         / DIGIT / ALPHA   (RFC 9110 §5.6.2)
     static func isTokenByte(_ byte: UInt8) -> Bool { tokenTable[Int(byte)] }

@@ -12,6 +12,7 @@ final class HTTP2Stream {
     private var authority: String?
     private var headers = HTTPHeaders(reservingCapacity: 8)
     private var headerBytes = 0
+    private var hasContentType = false
     private var declaredLength: Int?
     /// The request carries `Expect: 100-continue`.
     private(set) var expectsContinue = false
@@ -65,6 +66,20 @@ final class HTTP2Stream {
                 return refuse(.unsupportedExpectation(fieldValue))
             }
             expectsContinue = true
+        } else if fieldName == "host" {
+            // As over HTTP/1.1 (HTTPMessageRules): uri-host [":" port]. libnghttp2 has refused an empty or a
+            // second host field. With an :authority the two must agree (RFC 9113 §8.3.1): a handler reading
+            // Host must not see another authority than the one the request was routed by.
+            guard HTTPSyntax.isAuthority(value) else {
+                return refuse(.badRequest("the Host header is not a host with an optional port"))
+            }
+            if let authority, !HTTPHeaders.equalsIgnoringCase(authority, fieldValue) {
+                return refuse(.badRequest("the Host header differs from the :authority"))
+            }
+        } else if fieldName == "content-type" {
+            // RFC 9110 §8.3: a singleton, refused when repeated as over HTTP/1.1 (HTTPMessageRules).
+            guard !hasContentType else { return refuse(.badRequest("more than one Content-Type header")) }
+            hasContentType = true
         } else if fieldName == "content-length" {
             // libnghttp2 has checked that it is one number and will check it against the DATA received.
             declaredLength = Int(fieldValue)
@@ -85,8 +100,18 @@ final class HTTP2Stream {
             if value.count > limits.maxRequestLineBytes {
                 return refuse(.uriTooLong(limit: limits.maxRequestLineBytes))
             }
+            // RFC 9113 §8.3.1 makes :path the request-target's path and query, and no request-target has a
+            // fragment (RFC 9112 §3.2); HTTP/1.1 refuses a `#` in it too.
+            if value.contains(UInt8(ascii: "#")) {
+                return refuse(.badRequest("the :path has a fragment (#), which no request-target may carry"))
+            }
             target = String(decoding: value, as: UTF8.self)
         } else if name.elementsEqual(":authority".utf8) {
+            // It stands in for Host, so it is held to Host's rule: uri-host [":" port], which has no userinfo
+            // (RFC 9113 §8.3.1). libnghttp2 checks only its bytes, and has refused an empty one.
+            guard HTTPSyntax.isAuthority(value) else {
+                return refuse(.badRequest("the :authority is not a host with an optional port"))
+            }
             authority = String(decoding: value, as: UTF8.self)
         }
     }
