@@ -33,8 +33,9 @@ enum JobSubmission {
                 return Problem(.badRequest, detail: "Idempotency-Key must be 1 to 255 visible ASCII characters.")
                     .response()
             }
-            scopedKey = TenantScope.key(key, tenant: request.tenant)
-            switch context.catalog.lookup(idempotencyKey: scopedKey ?? key, bodyHash: bodyHash) {
+            let scoped = TenantScope.key(key, tenant: request.tenant)
+            scopedKey = scoped
+            switch context.catalog.lookup(idempotencyKey: scoped, bodyHash: bodyHash) {
             case .none: break
             case .replay(let job): return accepted(job, replayed: true)
             case .conflict(let jobID): return idempotencyConflict(key, jobID: jobID)
@@ -71,7 +72,7 @@ enum JobSubmission {
         // An inline dataset is kept only for a job that is accepted (the same content is the same dataset): one
         // this request stored is deleted again if the job is refused after all.
         var storedInline: String?
-        let refuse = { (response: HTTPResponse) -> HTTPResponse in
+        let withdrawingInline = { (response: HTTPResponse) -> HTTPResponse in
             if let storedInline { _ = try? context.catalog.deleteDataset(storedInline, tenant: request.tenant) }
             return response
         }
@@ -98,18 +99,18 @@ enum JobSubmission {
             added = try context.catalog.addJob(
                 job, idempotencyKey: scopedKey, bodyHash: bodyHash, maxUnfinished: context.quotas.maxUnfinishedJobs)
         } catch {
-            return refuse(Responses.storageFailure(error))
+            return withdrawingInline(Responses.storageFailure(error))
         }
         switch added {
         case .added: break
-        case .replay(let first): return refuse(accepted(first, replayed: true))
-        case .conflict(let jobID): return refuse(idempotencyConflict(key ?? "", jobID: jobID))
+        case .replay(let first): return withdrawingInline(accepted(first, replayed: true))
+        case .conflict(let jobID): return withdrawingInline(idempotencyConflict(key ?? "", jobID: jobID))
         case .overQuota(let unfinished, let limit):
-            return refuse(Admission.jobQuota(unfinished: unfinished, limit: limit))
+            return withdrawingInline(Admission.jobQuota(unfinished: unfinished, limit: limit))
         }
         guard context.scheduler.submit(job) else {
             context.catalog.removeJob(job, idempotencyKey: scopedKey)
-            return refuse(
+            return withdrawingInline(
                 Problem(
                     .tooManyRequests,
                     detail: "The job queue is full (\(context.scheduler.maxQueue) jobs wait); retry in a moment.",
