@@ -32,7 +32,8 @@ let package = Package(
         .target(name: "DescentJSON"),
         .target(name: "DescentStorage", dependencies: ["CSQLite", "CCrypto"]),
         .target(
-            name: "DescentJobs", dependencies: ["DescentLog", "DescentMath", "DescentStorage", "DescentJSON"]),
+            name: "DescentJobs",
+            dependencies: ["DescentLog", "DescentMath", "DescentStorage", "DescentJSON", "DescentPOSIX"]),
         .target(
             name: "DescentService",
             dependencies: [

@@ -16,4 +16,8 @@ int descent_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int capacit
 /// epoll_ctl(2) with the event's bits and token passed as plain values, for the same reason.
 int descent_epoll_ctl(int epfd, int operation, int fd, uint32_t events, uint64_t token);
 
+/// Sets the calling thread's nice value (Linux: niceness is per thread, named by its kernel thread id, which
+/// gettid(2) gives only under _GNU_SOURCE). Returns 0, or -1 with errno.
+int descent_set_thread_nice(int nice);
+
 #endif
