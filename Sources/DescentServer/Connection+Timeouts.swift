@@ -35,6 +35,11 @@ extension Connection {
             close()
         case (.idle, .awaitingRequest), (.linger, .lingering):
             close()
+        case (.header, .awaitingRequest):
+            // The first bytes, still too few to tell HTTP/1.1 from HTTP/2, came too slowly: no protocol to
+            // answer in.
+            server.logger.info("connection preface timed out", ["remote": .string(remote.host)])
+            close()
         case (_, .http2):
             timeOutHTTP2(deadlineReason)
         default:

@@ -141,7 +141,11 @@ final class Connection: @unchecked Sendable {
                 // The first bytes decide the protocol (RFC 9113 §3.3: prior knowledge sends the preface first).
                 switch H2C.opening(input[inputStart...]) {
                 case .http2: return startHTTP2()
-                case .undecided: return compactInput()
+                case .undecided:
+                    // Set once, not renewed by further bytes: a client that trickles the preface is a slow-loris
+                    // like one that trickles a request head.
+                    if deadlineReason != .header { setDeadline(.header, after: server.configuration.headerTimeout) }
+                    return compactInput()
                 case .http1: break
                 }
             }

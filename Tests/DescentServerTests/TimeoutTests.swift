@@ -53,6 +53,30 @@ extension LiveServerTests {
             #expect(elapsed < 2, "the drip was cut off only after \(elapsed) s")
         }
 
+        @Test("dripping the HTTP/2 preface (too few bytes to tell the protocol) is cut off at the header timeout")
+        func slowPrefaceIsCutOff() throws {
+            // An idle timeout far beyond the header timeout: the cut must come from the latter.
+            let server = try TestServer(configure: {
+                Self.shortTimeouts(&$0)
+                $0.idleTimeout = 10
+            })
+            defer { server.stop() }
+            let client = try server.connect(timeout: 0.1)
+            let started = ContinuousClock.now
+            var closed = false
+            for byte in Array("PRI * HTTP/2.0\r\n".utf8) {
+                guard (try? client.send([byte])) != nil else { break }
+                if client.isClosedByServer(within: 0.1) {
+                    closed = true
+                    break
+                }
+            }
+            if !closed { closed = client.isClosedByServer(within: 2) }
+            let elapsed = seconds(since: started)
+            #expect(closed)
+            #expect(elapsed >= 0.35 && elapsed < 2.5, "closed after \(elapsed) s")
+        }
+
         @Test("a body that stops arriving is answered 408 after the body timeout, then closed")
         func bodyTimeout() throws {
             let server = try TestServer(configure: Self.shortTimeouts)
