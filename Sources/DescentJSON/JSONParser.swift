@@ -208,16 +208,18 @@ package struct JSONParser {
     }
 }
 
-/// RFC 6901 §3: '~' is written "~0" and '/' "~1" inside a pointer's reference token.
+/// RFC 6901 §3: '~' is written "~0" and '/' "~1" inside a pointer's reference token. By Unicode scalars, not
+/// Characters: "/" followed by a combining mark is one Character, and must still be escaped
+/// (fuzz/jobspec/crashes/, JSONPointerFuzzRegressionTests).
 package func escapePointerToken(_ token: String) -> String {
-    guard token.contains("~") || token.contains("/") else { return token }
-    var escaped = ""
-    for character in token {
-        switch character {
-        case "~": escaped += "~0"
-        case "/": escaped += "~1"
-        default: escaped.append(character)
+    guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+    var escaped = String.UnicodeScalarView()
+    for scalar in token.unicodeScalars {
+        switch scalar {
+        case "~": escaped.append(contentsOf: "~0".unicodeScalars)
+        case "/": escaped.append(contentsOf: "~1".unicodeScalars)
+        default: escaped.append(scalar)
         }
     }
-    return escaped
+    return String(escaped)
 }
