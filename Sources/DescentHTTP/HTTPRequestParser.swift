@@ -199,6 +199,9 @@ package struct HTTPRequestParser: Sendable {
 
     private static func requestLineOverflow(_ bytes: ArraySlice<UInt8>, limit: Int) -> HTTPParseError {
         // Once the method and its space have arrived, a long line is a long target: 414. Otherwise it is junk.
+        // Only the first limit + 1 bytes count, so the verdict does not depend on how much more was buffered
+        // (fuzz/http1/crashes/request-line-overflow-space-past-limit).
+        let bytes = bytes.prefix(limit + 1)
         guard let space = bytes.firstIndex(of: UInt8(ascii: " ")), space > bytes.startIndex,
             bytes[bytes.startIndex..<space].allSatisfy(HTTPSyntax.isTokenByte)
         else { return .badRequest("no request line within \(limit) bytes") }
