@@ -147,6 +147,14 @@ package final class HTTP2Session {
                     session, rest.baseAddress!.assumingMemoryBound(to: UInt8.self), count)
                 if consumed < 0 { throw failure(Int32(consumed), "receive") }
                 offset += count
+            case .hold(let count):
+                offset += count
+            case .passHeader(let header, let count):
+                let consumed = header.withUnsafeBufferPointer { header in
+                    nghttp2_session_mem_recv(session, header.baseAddress, header.count)
+                }
+                if consumed < 0 { throw failure(Int32(consumed), "receive") }
+                offset += count
             case .violation(let code, let reason):
                 logger.info("HTTP/2 protocol violation", ["reason": .string(reason), "error": .string("\(code)")])
                 terminate(code)
@@ -178,6 +186,9 @@ package final class HTTP2Session {
 
     /// Some stream's request has not fully arrived (its headers or body are still coming).
     package var hasIncompleteRequests: Bool { streams.values.contains { !$0.dispatched } }
+
+    /// What the input ended in the middle of (a frame, a header block), for the connection's deadlines.
+    package var receiving: ReceivingUnit { frameGuard.receiving }
 
     /// Takes the events gathered so far.
     package func takeEvents() -> [Event] {

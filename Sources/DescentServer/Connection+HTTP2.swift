@@ -12,6 +12,8 @@ final class HTTP2Channel {
     var goingAway = false
     /// The request that asked for `Upgrade: h2c`, until the client's preface and SETTINGS have arrived.
     var upgradedRequest: (request: HTTPRequest, exchange: Exchange)?
+    /// The unit of input (a frame, a header block) the current deadline was set for.
+    var deadlineUnit: ReceivingUnit?
 
     init(session: HTTP2Session) { self.session = session }
 
@@ -127,10 +129,23 @@ extension Connection {
             return finishHTTP2(afterFailure: false)
         }
         if !peerClosedInput { resumeReading() }
+        let receiving = channel.session.receiving
         if channel.upgradedRequest != nil {
             // After the 101 the client owes its preface at once; one that never sends it is not kept.
             if deadlineReason != .header || deadline.load(ordering: .relaxed) == 0 {
                 setDeadline(.header, after: server.configuration.headerTimeout)
+            }
+        } else if receiving.kind != .nothing {
+            // The input ended inside a frame or a header block: one deadline for it, from its first byte, that
+            // reads of the same unit do not renew (slow loris) — the header timeout for what a request needs
+            // before it exists, the body timeout for any other frame.
+            if channel.deadlineUnit != receiving || deadline.load(ordering: .relaxed) == 0 {
+                channel.deadlineUnit = receiving
+                if receiving.kind == .head {
+                    setDeadline(.header, after: server.configuration.headerTimeout)
+                } else {
+                    setDeadline(.body, after: server.configuration.bodyTimeout)
+                }
             }
         } else if channel.session.hasIncompleteRequests {
             // The longest pause inside a request, as over HTTP/1.1: renewed by every read.

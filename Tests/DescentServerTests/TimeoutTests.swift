@@ -77,6 +77,36 @@ extension LiveServerTests {
             #expect(elapsed >= 0.35 && elapsed < 2.5, "closed after \(elapsed) s")
         }
 
+        @Test("over HTTP/2, dripping a HEADERS frame is cut off at the header timeout, however often bytes come")
+        func slowHTTP2HeadersAreCutOff() throws {
+            let server = try TestServer(configure: {
+                Self.shortTimeouts(&$0)
+                $0.idleTimeout = 10
+                $0.bodyTimeout = 10
+            })
+            defer { server.stop() }
+            let client = try server.connect(timeout: 0.1)
+            // The preface and an empty SETTINGS at once; then GET / (HPACK: :method GET, :scheme http, :path /,
+            // :authority x) in one HEADERS frame with END_STREAM | END_HEADERS, a byte at a time.
+            try client.send(Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0])
+            let block: [UInt8] = [0x82, 0x86, 0x84, 0x41, 0x01, UInt8(ascii: "x")]
+            let frame: [UInt8] = [0, 0, UInt8(block.count), 1, 0x05, 0, 0, 0, 1] + block
+            let started = ContinuousClock.now
+            var closed = false
+            for byte in frame.dropLast() {
+                guard (try? client.send([byte])) != nil else { break }
+                // The server's SETTINGS, its ACK and at the end a GOAWAY arrive meanwhile: read past them.
+                if (try? client.waitForClose(timeout: 0.1)) != nil {
+                    closed = true
+                    break
+                }
+            }
+            if !closed { closed = (try? client.waitForClose(timeout: 2)) != nil }
+            let elapsed = seconds(since: started)
+            #expect(closed)
+            #expect(elapsed < 2.5, "closed after \(elapsed) s")
+        }
+
         @Test("a body that stops arriving is answered 408 after the body timeout, then closed")
         func bodyTimeout() throws {
             let server = try TestServer(configure: Self.shortTimeouts)
