@@ -1,11 +1,20 @@
 import Foundation
 import Synchronization
 
-/// The built `descent` executable: found from this file's path, since tests may run from any directory.
+/// The built `descent` executable. First the one beside the running test bundle, so that a build with its own
+/// scratch path (scripts/sanitize.sh: .build/sanitize-address, .build/sanitize-thread) runs its own instrumented
+/// `descent` rather than the plain debug one; else .build/debug/descent, found from this file's path, since tests
+/// may run from any directory.
 package enum DescentBinary {
     package static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    package static let path = packageRoot.appendingPathComponent(".build/debug/descent").path
+    package static let path: String = {
+        if let bundle = Bundle.main.executableURL {
+            let sibling = bundle.deletingLastPathComponent().appendingPathComponent("descent").path
+            if FileManager.default.isExecutableFile(atPath: sibling) { return sibling }
+        }
+        return packageRoot.appendingPathComponent(".build/debug/descent").path
+    }()
     package static var exists: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     /// The environment of the tests without any DESCENT_ variable, so that only the flags configure the child.
