@@ -17,7 +17,7 @@ export PATH := $(if $(wildcard /opt/swift/usr/bin/swift),/opt/swift/usr/bin:,)$(
 PORT ?= 8080
 ARGS ?=
 
-.PHONY: run build deps test lint docker-check bench bench-http2 bench-math bench-service fuzz clean
+.PHONY: run build deps test lint docker-check bench bench-http2 bench-math bench-service bench-load fuzz sanitize clean
 
 deps:
 	scripts/install-deps.sh
@@ -34,6 +34,8 @@ test: deps
 	swift build
 	swift build --build-tests
 	SWIFT_BACKTRACE=enable=no swift test
+	FUZZ_SECONDS=30 scripts/fuzz.sh all
+	LOAD_SECONDS=15 LOAD_ROWS=5000 LOAD_CONNECTIONS=64 LOAD_SSE_CLIENTS=50 DESCENT_BINARY=.build/debug/descent bench/load.sh
 	scripts/e2e-test.sh
 	scripts/lint.sh
 	scripts/container-test.sh
@@ -56,9 +58,17 @@ bench-math: deps
 bench-service: deps
 	bench/service.sh
 
-# libFuzzer over the HTTP/1.1 parser for FUZZ_SECONDS (default 60); not part of `make test` yet (issue 8).
+# libFuzzer over every parser for FUZZ_SECONDS each (default 60); `make test` runs 30 s each.
 fuzz:
-	scripts/fuzz.sh
+	scripts/fuzz.sh all
+
+# The whole suite under AddressSanitizer and ThreadSanitizer (~25 min cold on 2 cores; not in `make test`).
+sanitize:
+	scripts/sanitize.sh all
+
+# The full load and slow-loris run on the release build; `make test` runs a 15 s form on the debug build.
+bench-load: build
+	DESCENT_BINARY=.build/release/descent bench/load.sh
 
 clean:
 	rm -rf .build

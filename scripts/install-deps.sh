@@ -11,7 +11,7 @@ set -euo pipefail
 # Build: the C libraries of the system-library targets (Package.swift) and pkg-config to find them.
 build_pkgs=(libnghttp2-dev libopenblas-dev liblapacke-dev libsqlite3-dev libssl-dev pkg-config curl)
 # Tests: h2load/nghttp (HTTP/2 checks) and venvs for the Python-side tools (schemathesis, numpy, ...).
-test_pkgs=(nghttp2-client python3-venv)
+test_pkgs=(nghttp2-client python3-venv wrk)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 
