@@ -52,7 +52,9 @@ run_one() {
     local name="$1"
     local scratch=".build/sanitize-$name"
     local reports="$root/$scratch/reports"
-    local flags=(--sanitize="$name" --scratch-path "$scratch")
+    # Line tables are all a report needs (file:line in every frame); full debug info only makes the cold
+    # build and link slower.
+    local flags=(--sanitize="$name" --scratch-path "$scratch" -Xswiftc -gline-tables-only)
     if [[ "$name" == thread ]]; then
         # TSan's pass turns every call that may unwind into an `invoke` with a cleanup, for C++ exceptions.
         # Sources/DescentMath/RowKernels.swift calls the llvm.prefetch intrinsic through @_silgen_name, which

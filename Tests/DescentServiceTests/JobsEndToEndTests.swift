@@ -122,6 +122,10 @@ struct JobsEndToEndTests {
 
         let cancelled = try Curl.run(["-X", "POST", "-w", "\n%{http_code}", "\(base)/v1/jobs/\(jobID)/cancel"])
         #expect(splitStatus(cancelled.output).status == 202)
+        // Cancelling is asynchronous: wait until the job has ended, so that the stream below is a finished
+        // job's (opened earlier, it would be a live stream, whose pieces are cut differently).
+        let ended = try Curl.run(["\(base)/v1/jobs/\(jobID)?wait=30"])
+        #expect(try object(ended.output)["status"] == .string("cancelled"), "\(ended.output)")
         let stream = try Curl.run(["-N", "\(base)/v1/jobs/\(jobID)/events"])
         let events = ServerSentEvents.parse(stream.output)
         // A finished job's stream: its status, its progress (the last iteration is always reported), the result.
