@@ -11,6 +11,7 @@
 #
 # Usage: bench/http1.sh      Env: ROUNDS (3)  DURATION (10s)  CONNS (64)  IDLE (10000)
 #                                 DESCENT_BIN (.build/release/descent; built if missing)
+#      descent inherits the environment: DESCENT_IO_THREADS=1 gives it one event lane, as nginx has one worker.
 # Exit: 0 when the figures were measured (targets missed are reported, not failed); 1 on a setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."

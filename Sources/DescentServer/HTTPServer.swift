@@ -22,7 +22,7 @@ package final class HTTPServer: Sendable {
     let screen: Screen?
     let logger: Logger
     let requestIDs = RequestIdentifier()
-    /// One event lane per core; connections are spread over them round-robin by the listener.
+    /// `ioThreads` event lanes; connections are spread over them round-robin by the listener.
     private let lanes = Mutex<[EventLane]>([])
     private let controlQueue = DispatchQueue(label: "descent.server")
     private let connections = Mutex<[ObjectIdentifier: Connection]>([:])
@@ -51,7 +51,7 @@ package final class HTTPServer: Sendable {
     /// Binds the listening socket and starts accepting. Throws when the address cannot be bound.
     package func start() throws(SystemError) {
         let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
-        let lanes = try (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { index throws(SystemError) in
+        let lanes = try (0..<max(1, configuration.ioThreads)).map { index throws(SystemError) in
             try EventLane(index: index)
         }
         self.lanes.withLock { $0 = lanes }

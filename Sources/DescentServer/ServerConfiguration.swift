@@ -1,5 +1,6 @@
 import DescentHTTP
 import DescentHTTP2
+import Foundation
 
 /// What the HTTP server needs to know: where to listen, how much to accept, and how long to wait.
 package struct ServerConfiguration: Sendable {
@@ -11,6 +12,8 @@ package struct ServerConfiguration: Sendable {
     package var http2 = HTTP2Settings()
     /// Open connections beyond this are answered 503 and closed at once, instead of exhausting descriptors.
     package var maxConnections = 10_000
+    /// Event lanes, each a thread that waits on its connections' sockets; connections are spread over them.
+    package var ioThreads = ProcessInfo.processInfo.activeProcessorCount
     /// From the first byte of a request to the end of its header section (slow-loris defence).
     package var headerTimeout = 10.0
     /// Longest pause while a request body arrives.

@@ -98,6 +98,10 @@ extension Configuration {
             "--max-connections", "DESCENT_MAX_CONNECTIONS", default: "10000",
             "open connections before new ones are answered 503", 1...1_000_000
         ) { $0.server.maxConnections = $1 },
+        integer(
+            "--io-threads", "DESCENT_IO_THREADS", default: "number of cores",
+            "event lanes (serial queues) that read and write the sockets; connections are spread over them", 1...256
+        ) { $0.server.ioThreads = $1 },
         seconds("--header-timeout", "DESCENT_HEADER_TIMEOUT", default: "10", "time to receive a request's headers") {
             $0.server.headerTimeout = $1
         },

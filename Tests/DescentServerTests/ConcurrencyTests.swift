@@ -29,6 +29,23 @@ func raiseOpenFileLimit() -> Int {
 extension LiveServerTests {
     @Suite("Concurrency and address families")
     struct ConcurrencyTests {
+        @Test("however many I/O threads (event lanes), every connection is served", arguments: [1, 3])
+        func ioThreads(count: Int) throws {
+            let server = try TestServer(configure: { $0.ioThreads = count })
+            defer { server.stop() }
+            // More connections than lanes, so that each lane holds several, each sending two requests.
+            let clients = try (0..<4 * count + 1).map { _ in try server.connect() }
+            for (index, client) in clients.enumerated() {
+                try client.send("GET /after/\(index % 7) HTTP/1.1\r\nHost: test\r\n\r\n")
+                try client.send("GET /after/\(index % 5) HTTP/1.1\r\nHost: test\r\n\r\n")
+            }
+            for (index, client) in clients.enumerated() {
+                #expect(try client.readResponse().text == "\(index % 7)")
+                #expect(try client.readResponse().text == "\(index % 5)")
+                client.close()
+            }
+        }
+
         @Test("1,000 connections open at once each get their answer")
         func thousandConcurrentConnections() throws {
             let count = 1000

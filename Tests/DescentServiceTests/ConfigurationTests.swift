@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import DescentLog
@@ -19,19 +20,25 @@ struct ConfigurationTests {
         #expect(configuration.tenantMaxJobs == nil && configuration.tenantMaxBytes == nil)
         #expect(configuration.memoryLimit == nil)
         #expect(configuration.workers >= 1)
+        #expect(configuration.server.ioThreads == ProcessInfo.processInfo.activeProcessorCount)
     }
 
     @Test("environment variables set values and flags win over them, in both flag spellings")
     func flagsOverrideEnvironment() throws {
-        let environment = ["DESCENT_PORT": "9000", "DESCENT_HOST": "::", "DESCENT_LOG_LEVEL": "debug"]
+        let environment = [
+            "DESCENT_PORT": "9000", "DESCENT_HOST": "::", "DESCENT_LOG_LEVEL": "debug", "DESCENT_IO_THREADS": "3",
+        ]
         let (_, fromEnvironment) = try Configuration.parse(arguments: [], environment: environment)
         #expect(fromEnvironment.server.port == 9000)
+        #expect(fromEnvironment.server.ioThreads == 3)
         #expect(fromEnvironment.server.host == "::")
         #expect(fromEnvironment.logLevel == .debug)
 
         let (_, fromFlags) = try Configuration.parse(
-            arguments: ["--port", "9001", "--log-level=error", "--header-timeout", "2.5"], environment: environment)
+            arguments: ["--port", "9001", "--log-level=error", "--header-timeout", "2.5", "--io-threads", "1"],
+            environment: environment)
         #expect(fromFlags.server.port == 9001)
+        #expect(fromFlags.server.ioThreads == 1)
         #expect(fromFlags.logLevel == .error)
         #expect(fromFlags.server.headerTimeout == 2.5)
         #expect(fromFlags.server.host == "::")
@@ -43,6 +50,7 @@ struct ConfigurationTests {
             (["--port", "abc"], [String: String](), "--port (DESCENT_PORT)"),
             (["--port=70000"], [:], "--port (DESCENT_PORT)"),
             ([], ["DESCENT_WORKERS": "0"], "DESCENT_WORKERS (--workers)"),
+            (["--io-threads", "0"], [:], "--io-threads (DESCENT_IO_THREADS)"),
             ([], ["DESCENT_MAX_BODY_BYTES": "-1"], "DESCENT_MAX_BODY_BYTES (--max-body-bytes)"),
             (["--log-level", "loud"], [:], "--log-level (DESCENT_LOG_LEVEL)"),
             (["--idle-timeout", "nan"], [:], "--idle-timeout (DESCENT_IDLE_TIMEOUT)"),
