@@ -28,8 +28,8 @@ build: deps
 run: build
 	DESCENT_PORT=$(PORT) exec .build/release/descent $(ARGS)
 
-# Every test, in order; the first failure stops it. SWIFT_BACKTRACE=enable=no: a crash under test must
-# not start swift-backtrace, which can hang until the time limit (TESTING.md).
+# Every test, in order; the first failure stops it. (scripts/sanitize.sh sets SWIFT_BACKTRACE=enable=no:
+# a crash under test must not start swift-backtrace, which can hang until the time limit, TESTING.md.)
 # The suite runs under the sanitizers only: each run is the whole suite, so a plain `swift test` (the quick
 # loop while developing) would repeat it, and CI's 30 minutes do not hold three builds of it.
 test: deps

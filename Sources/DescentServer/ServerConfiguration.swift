@@ -12,7 +12,8 @@ package struct ServerConfiguration: Sendable {
     package var http2 = HTTP2Settings()
     /// Open connections beyond this are answered 503 and closed at once, instead of exhausting descriptors.
     package var maxConnections = 10_000
-    /// Event lanes, each a thread that waits on its connections' sockets; connections are spread over them.
+    /// Event lanes (serial queues, so at most one thread each) that read and write the sockets; connections
+    /// are spread over them round-robin.
     package var ioThreads = ProcessInfo.processInfo.activeProcessorCount
     /// From the first byte of a request to the end of its header section (slow-loris defence).
     package var headerTimeout = 10.0
