@@ -89,6 +89,9 @@ package final class HTTPServer: Sendable {
 
     package var connectionCount: Int { connections.withLock { $0.count } }
 
+    /// How many event lanes serve the connections (`ioThreads`, once started).
+    var laneCount: Int { lanes.withLock { $0.count } }
+
     /// Begins a graceful shutdown; `completion` runs once, on a server queue, when it is over. A later call
     /// joins the shutdown in progress, or completes at once when it is over (or the server never started).
     package func shutdown(completion: @escaping @Sendable () -> Void) {

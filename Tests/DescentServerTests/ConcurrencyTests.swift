@@ -33,6 +33,7 @@ extension LiveServerTests {
         func ioThreads(count: Int) throws {
             let server = try TestServer(configure: { $0.ioThreads = count })
             defer { server.stop() }
+            #expect(server.server.laneCount == count)
             // More connections than lanes, so that each lane holds several, each sending two requests.
             let clients = try (0..<4 * count + 1).map { _ in try server.connect() }
             for (index, client) in clients.enumerated() {
