@@ -6,7 +6,9 @@ import Dispatch
 /// One pass, per row: p = x·w + b (K dot products for softmax), ℓ and ℓ′ at p, and g += s ℓ′ x — the row is
 /// read from memory once and reused from L1 for the update, rather than the two passes of Xᵀ(Xw − y).
 /// Rows are cut into chunks of a fixed size; each chunk sums into its own slot and the slots are added in
-/// chunk order, so the result is bitwise identical for any number of threads.
+/// chunk order, so the result is bitwise identical for any number of threads. Each worker takes a contiguous
+/// run of chunks, not every n-th one: each core then streams one long region of X, which the hardware
+/// prefetcher follows best (bench/math.sh, 1M×64: (a)/(d) ≈ 1.19 against ≈ 1.25 with chunks dealt round-robin).
 ///
 /// Thread-safety: the scratch buffers make one evaluation at a time the rule; the training loop that owns
 /// an `Objective` calls it from one thread (which then fans out over `parallelism` workers).
@@ -99,10 +101,8 @@ package final class Objective: @unchecked Sendable {
                             x: x.baseAddress!, parameters: parameters.baseAddress!, targets: targets.baseAddress!,
                             partials: partials.baseAddress!, stride: stride, count: count, withGradient: withGradient)
                         let run: @Sendable (Int) -> Void = { worker in
-                            var chunk = worker
-                            while chunk < chunks {
+                            for chunk in (worker * chunks / workers)..<((worker + 1) * chunks / workers) {
                                 self.computeChunk(chunk, rows: rows, context: context)
-                                chunk += workers
                             }
                         }
                         if workers == 1 {
