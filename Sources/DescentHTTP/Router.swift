@@ -20,6 +20,12 @@ package struct Router: Sendable {
         case found(Handler, parameters: [String: String], pattern: String)
         case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
+
+        /// The pattern of the route found, if one was.
+        package var pattern: String? {
+            if case .found(_, _, let pattern) = self { return pattern }
+            return nil
+        }
     }
 
     private var routes: [Route] = []
@@ -45,7 +51,12 @@ package struct Router: Sendable {
     /// Calls the matching route's handler with the path parameters filled in; answers a path that matches no
     /// route with a 404 problem, and one that matches with another method with a 405 problem and `Allow`.
     package func handle(_ request: HTTPRequest, _ responder: Responder) {
-        switch match(request.method, path: request.path) {
+        handle(request, responder, as: match(request.method, path: request.path))
+    }
+
+    /// Runs what `match` found for `request` (a caller that needed the match first need not match twice).
+    package func handle(_ request: HTTPRequest, _ responder: Responder, as match: Match) {
+        switch match {
         case .found(let handler, let parameters, _):
             var request = request
             request.pathParameters = parameters
@@ -57,12 +68,6 @@ package struct Router: Sendable {
         case .notFound:
             responder.respond(Problem(.notFound, detail: "There is nothing at \(request.path).").response())
         }
-    }
-
-    /// The pattern of the route `request` goes to (for metrics labels), or nil for a 404 or 405.
-    package func pattern(for request: HTTPRequest) -> String? {
-        if case .found(_, _, let pattern) = match(request.method, path: request.path) { return pattern }
-        return nil
     }
 
     /// HEAD is answered by the GET route (the server drops the body), as RFC 9110 §9.3.2 asks.

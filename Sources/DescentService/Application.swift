@@ -88,7 +88,8 @@ package final class Application: Sendable {
     /// counting it for `/metrics`.
     func handle(_ request: HTTPRequest, _ responder: Responder) {
         let started = MonotonicClock.now()
-        let route = router.pattern(for: request) ?? "unmatched"
+        let match = router.match(request.method, path: request.path)
+        let route = match.pattern ?? "unmatched"
         let method = request.method.rawValue
         let metrics = requestMetrics
         let counted = Responder { response in
@@ -98,7 +99,7 @@ package final class Application: Sendable {
         }
         var request = request
         if let refusal = access.admit(&request) { return counted.respond(refusal) }
-        router.handle(request, counted)
+        router.handle(request, counted, as: match)
     }
 
     /// What can be refused from a request's head alone, before its body is read (over HTTP/1.1): a request

@@ -12,6 +12,12 @@ final class RequestMetrics: Sendable {
         var counts = [Int](repeating: 0, count: RequestMetrics.buckets.count)
         var sum = 0.0
         var count = 0
+
+        mutating func record(_ seconds: Double) {
+            if let bucket = RequestMetrics.buckets.firstIndex(where: { seconds <= $0 }) { counts[bucket] += 1 }
+            sum += seconds
+            count += 1
+        }
     }
 
     private struct Key: Hashable {
@@ -25,11 +31,9 @@ final class RequestMetrics: Sendable {
     func record(route: String, method: String, status: Int, seconds: Double) {
         state.withLock { state in
             state.requests[Key(route: route, method: method, status: status), default: 0] += 1
-            var histogram = state.latency[route] ?? Histogram()
-            if let bucket = Self.buckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[bucket] += 1 }
-            histogram.sum += seconds
-            histogram.count += 1
-            state.latency[route] = histogram
+            // Updated in place: a copy taken out of the dictionary would share its counts with the stored
+            // one, and the first increment would copy the array (an allocation per request).
+            state.latency[route, default: Histogram()].record(seconds)
         }
     }
 
