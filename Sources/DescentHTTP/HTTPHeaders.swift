@@ -50,13 +50,21 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         add(name, value)
     }
 
+    /// Removes every field, keeping the storage for the next ones.
+    package mutating func removeAll() {
+        fields.removeAll(keepingCapacity: true)
+    }
+
     package mutating func remove(_ name: String) {
         fields.removeAll { Self.equalsIgnoringCase($0.name, name) }
     }
 
     /// ASCII case-insensitive comparison: field names are tokens, so no Unicode case folding applies.
     package static func equalsIgnoringCase(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
-        lhs.utf8.elementsEqual(rhs.utf8) { a, b in a | (a &- 65 < 26 ? 0x20 : 0) == b | (b &- 65 < 26 ? 0x20 : 0) }
+        // Most names compared differ in length, which a native string knows without a scan.
+        lhs.utf8.count == rhs.utf8.count
+            && lhs.utf8.elementsEqual(rhs.utf8) { a, b in a | (a &- 65 < 26 ? 0x20 : 0) == b | (b &- 65 < 26 ? 0x20 : 0)
+            }
     }
 }
 

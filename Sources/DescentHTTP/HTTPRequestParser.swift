@@ -57,9 +57,13 @@ package struct HTTPRequestParser: Sendable {
     /// Prepares for the next message on the same connection.
     package mutating func reset() {
         state = .requestLine
+        // The last head's field list is reused for the next request's fields when nothing else holds it any
+        // more (the usual case once its exchange is over): a fresh list would cost an allocation per request.
+        var recycled = head?.headers ?? fields
         head = nil
+        recycled.removeAll()
+        fields = recycled
         requestLine = nil
-        fields = HTTPHeaders(reservingCapacity: 8)
         fieldBytes = 0
         bodyBytes = 0
         scanned = 0

@@ -52,11 +52,16 @@ package enum HTTPResponseEncoder {
         }
     }
 
+    /// Appends a non-negative `value` in decimal, digit by digit (no String in between: this runs for every
+    /// response's status and length).
     private static func appendDecimal(_ value: Int, into buffer: inout [UInt8]) {
-        if value < 10 {
-            buffer.append(UInt8(ascii: "0") + UInt8(value))
-            return
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            buffer.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
+            rest %= divisor
+            divisor /= 10
         }
-        buffer.append(contentsOf: String(value).utf8)
     }
 }

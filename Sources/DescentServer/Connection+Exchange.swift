@@ -110,13 +110,13 @@ extension Connection {
 
     private func respond(with response: HTTPResponse, close mustClose: Bool) {
         guard let exchange else { return }
-        let head = exchange.head
-        let isHead = head?.method == .HEAD
-        let version = head?.version ?? .http1_1
+        let isHead = exchange.head?.method == .HEAD
+        let version = exchange.head?.version ?? .http1_1
         exchange.status = response.status
         // A client that shut its sending side may still have pipelined requests buffered: answer those too.
         let moreInput = inputStart < input.count
-        exchange.keepAlive = !mustClose && !draining && (!peerClosedInput || moreInput) && (head?.keepAlive ?? false)
+        exchange.keepAlive =
+            !mustClose && !draining && (!peerClosedInput || moreInput) && (exchange.head?.keepAlive ?? false)
         let sendsContent = response.status.allowsContent
         switch response.body {
         case .bytes(let body):
@@ -176,17 +176,26 @@ extension Connection {
     }
 
     private func finishExchange() {
-        guard let exchange else { return }
-        logAccess(exchange)
-        self.exchange = nil
+        guard let keepAlive = endExchange() else { return }
         parser.reset()
-        guard exchange.keepAlive && !draining else { return closeGracefully() }
+        guard keepAlive && !draining else { return closeGracefully() }
         phase = .awaitingRequest
         setDeadline(.idle, after: server.configuration.idleTimeout)
         resumeReading()
         if inputStart < input.count { process() }
         // The client sends nothing more: once no complete request is left to answer, close.
         if peerClosedInput && (phase == .awaitingRequest || phase == .readingRequest) { closeGracefully() }
+    }
+
+    /// Logs the exchange and lets go of it before the parser is reset, so that the parser can reuse the request's
+    /// storage; returns whether the connection stays open (nil when there was no exchange).
+    private func endExchange() -> Bool? {
+        guard let exchange else { return nil }
+        logAccess(exchange)
+        self.exchange = nil
+        // Callers up the stack may still hold the exchange itself; its request head is let go of here.
+        exchange.head = nil
+        return exchange.keepAlive
     }
 
     /// Shutdown: close now if idle, otherwise finish the exchange in flight and close after it.
@@ -215,7 +224,7 @@ extension Connection {
     }
 
     func logAccess(_ exchange: Exchange) {
-        guard server.logger.isEnabled(.info) else { return }
+        guard server.logsAccess else { return }
         let elapsed = Double(MonotonicClock.now() - exchange.started) / 1e6
         server.logger.info(
             "request",

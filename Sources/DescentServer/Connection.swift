@@ -109,7 +109,7 @@ final class Connection: @unchecked Sendable {
                 result = try withUnsafeTemporaryAllocation(byteCount: chunkSize, alignment: 1) { scratch in
                     let result = try socket.read(into: scratch)
                     if case .processed(let count) = result, count > 0, phase != .lingering {
-                        input.append(contentsOf: scratch[0..<count])
+                        input.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
                     }
                     return result
                 }

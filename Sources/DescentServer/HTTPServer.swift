@@ -21,6 +21,8 @@ package final class HTTPServer: Sendable {
     let handler: Handler
     let screen: Screen?
     let logger: Logger
+    /// Whether an access-log line is written per request: asked once here, not of the logger per request.
+    let logsAccess: Bool
     let requestIDs = RequestIdentifier()
     /// `ioThreads` event lanes; connections are spread over them round-robin by the listener.
     private let lanes = Mutex<[EventLane]>([])
@@ -43,6 +45,7 @@ package final class HTTPServer: Sendable {
     ) {
         self.configuration = configuration
         self.logger = logger
+        self.logsAccess = logger.isEnabled(.info)
         self.screen = screen
         self.handler = handler
         self.sweepTimer = DispatchSource.makeTimerSource(queue: controlQueue)

@@ -16,8 +16,10 @@ package final class RequestIdentifier: Sendable {
     package func next() -> String {
         let value = UInt64(prefix & 0x0FFF_FFFF) << 32 | (counter.add(1, ordering: .relaxed).newValue & 0xFFFF_FFFF)
         return String(unsafeUninitializedCapacity: 15) { buffer in
-            let digits = Array("0123456789abcdef".utf8)
-            for index in 0..<15 { buffer[index] = digits[Int(value >> UInt64(56 - 4 * index) & 0xF)] }
+            for index in 0..<15 {
+                let nibble = UInt8(truncatingIfNeeded: value >> UInt64(56 - 4 * index)) & 0xF
+                buffer[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            }
             return 15
         }
     }
