@@ -9,20 +9,20 @@ extension Connection {
         sawRequest = true
         phase = .readingRequest
         exchange = Exchange()
-        setDeadline(.header, after: server.configuration.headerTimeout)
+        setDeadline(.header, after: context.configuration.headerTimeout)
     }
 
     func receive(_ event: HTTPRequestParser.Event) {
         switch event {
         case .head(let head):
             exchange?.head = head
-            exchange?.requestID = server.requestIDs.resolve(head.headers["X-Request-Id"])
+            exchange?.requestID = context.requestIDs.resolve(head.headers["X-Request-Id"])
             // Only a request with a body is worth screening: without one, the handler answers just as soon.
-            if head.framing != .none, let screen = server.screen, let answer = screen(head) {
+            if head.framing != .none, let screen = context.screen, let answer = screen(head) {
                 exchange?.earlyAnswer = answer
                 return
             }
-            if head.framing != .none { setDeadline(.body, after: server.configuration.bodyTimeout) }
+            if head.framing != .none { setDeadline(.body, after: context.configuration.bodyTimeout) }
             // The parser has checked the length against the body limit: allocate once, not by doubling (a
             // 100 MB upload would otherwise be copied ~27 times and fault in fresh pages each time).
             if case .contentLength(let length) = head.framing { exchange?.body.reserveCapacity(length) }
@@ -31,7 +31,7 @@ extension Connection {
             // Content is arriving, so the client did not wait: 100 Continue may be omitted (RFC 9110 §10.1.1).
             exchange?.sentContinue = true
             exchange?.body.append(contentsOf: bytes)
-            setDeadline(.body, after: server.configuration.bodyTimeout)
+            setDeadline(.body, after: context.configuration.bodyTimeout)
         case .end:
             break
         }
@@ -66,7 +66,7 @@ extension Connection {
         exchange.body = []
         if !draining, let settings = H2C.upgradeSettings(head) { return upgradeToHTTP2(request, settings: settings) }
         let slot = ResponseSlot(connection: self) { [self] response in send(response) }
-        server.handler(request, Responder { response in slot.fulfil(response) })
+        context.handler(request, Responder { response in slot.fulfil(response) })
         if let response = slot.handlerReturned() { send(response) }
     }
 
@@ -85,7 +85,7 @@ extension Connection {
         if let head = parser.head {
             exchange?.head = head
         }
-        exchange?.requestID = server.requestIDs.resolve(parser.head?.headers["X-Request-Id"])
+        exchange?.requestID = context.requestIDs.resolve(parser.head?.headers["X-Request-Id"])
         phase = .handling
         clearDeadline()
         respond(with: error.problem.response(), close: true)
@@ -94,7 +94,7 @@ extension Connection {
     /// A timeout while reading a request: 408, then close.
     func failReading() {
         let exchange = self.exchange ?? Exchange()
-        exchange.requestID = server.requestIDs.resolve(exchange.head?.headers["X-Request-Id"])
+        exchange.requestID = context.requestIDs.resolve(exchange.head?.headers["X-Request-Id"])
         self.exchange = exchange
         phase = .handling
         respond(with: Problem(.requestTimeout, detail: "The request did not arrive in time.").response(), close: true)
@@ -180,7 +180,7 @@ extension Connection {
         parser.reset()
         guard keepAlive && !draining else { return closeGracefully() }
         phase = .awaitingRequest
-        setDeadline(.idle, after: server.configuration.idleTimeout)
+        setDeadline(.idle, after: context.configuration.idleTimeout)
         resumeReading()
         if inputStart < input.count { process() }
         // The client sends nothing more: once no complete request is left to answer, close.
@@ -224,9 +224,9 @@ extension Connection {
     }
 
     func logAccess(_ exchange: Exchange) {
-        guard server.logsAccess else { return }
+        guard context.logsAccess else { return }
         let elapsed = Double(MonotonicClock.now() - exchange.started) / 1e6
-        server.logger.info(
+        context.logger.info(
             "request",
             [
                 "method": .string(exchange.head?.method.rawValue ?? "-"),

@@ -47,7 +47,7 @@ extension Connection {
         do {
             try channel.session.upgrade(settingsPayload: settings, isHeadRequest: request.method == .HEAD)
         } catch {
-            server.logger.info("h2c upgrade refused", ["error": .string("\(error)"), "remote": .string(remote.host)])
+            context.logger.info("h2c upgrade refused", ["error": .string("\(error)"), "remote": .string(remote.host)])
             return close()
         }
         // Answered once the client's preface and SETTINGS are in: a response sent in one burst with the 101
@@ -60,10 +60,10 @@ extension Connection {
         sawRequest = true
         do {
             let session = try HTTP2Session(
-                settings: server.configuration.http2, limits: server.configuration.limits, logger: server.logger)
+                settings: context.configuration.http2, limits: context.configuration.limits, logger: context.logger)
             http2 = HTTP2Channel(session: session)
         } catch {
-            server.logger.error("cannot start an HTTP/2 session", ["error": .string("\(error)")])
+            context.logger.error("cannot start an HTTP/2 session", ["error": .string("\(error)")])
             close()
             return false
         }
@@ -84,7 +84,7 @@ extension Connection {
                 }
             }
             if case .failure(let error) = received {
-                server.logger.info(
+                context.logger.info(
                     "HTTP/2 connection failed", ["error": .string("\(error)"), "remote": .string(remote.host)])
                 channel.session.terminate(.protocolError)
                 inputStart = input.count
@@ -112,7 +112,7 @@ extension Connection {
                 do {
                     try channel.session.produce(into: &output, limit: Self.outputBudget)
                 } catch {
-                    server.logger.info("HTTP/2 session failed", ["error": .string("\(error)")])
+                    context.logger.info("HTTP/2 session failed", ["error": .string("\(error)")])
                     return close()
                 }
                 // Producing can ask streamed bodies for more; their answers arrive later, on this queue.
@@ -133,7 +133,7 @@ extension Connection {
         if channel.upgradedRequest != nil {
             // After the 101 the client owes its preface at once; one that never sends it is not kept.
             if deadlineReason != .header || deadline.load(ordering: .relaxed) == 0 {
-                setDeadline(.header, after: server.configuration.headerTimeout)
+                setDeadline(.header, after: context.configuration.headerTimeout)
             }
         } else if receiving.kind != .nothing {
             // The input ended inside a frame or a header block: one deadline for it, from its first byte, that
@@ -142,18 +142,18 @@ extension Connection {
             if channel.deadlineUnit != receiving || deadline.load(ordering: .relaxed) == 0 {
                 channel.deadlineUnit = receiving
                 if receiving.kind == .head {
-                    setDeadline(.header, after: server.configuration.headerTimeout)
+                    setDeadline(.header, after: context.configuration.headerTimeout)
                 } else {
-                    setDeadline(.body, after: server.configuration.bodyTimeout)
+                    setDeadline(.body, after: context.configuration.bodyTimeout)
                 }
             }
         } else if channel.session.hasIncompleteRequests {
             // The longest pause inside a request, as over HTTP/1.1: renewed by every read.
-            setDeadline(.body, after: server.configuration.bodyTimeout)
+            setDeadline(.body, after: context.configuration.bodyTimeout)
         } else if channel.session.openStreamCount == 0 {
             // Counted from the moment the last stream closed: PINGs or SETTINGS alone do not keep it open.
             if deadlineReason != .idle || deadline.load(ordering: .relaxed) == 0 {
-                setDeadline(.idle, after: server.configuration.idleTimeout)
+                setDeadline(.idle, after: context.configuration.idleTimeout)
             }
         } else {
             clearDeadline()
@@ -177,13 +177,13 @@ extension Connection {
             case .request(let stream, let head, let body):
                 let exchange = Exchange()
                 exchange.head = head
-                exchange.requestID = server.requestIDs.resolve(head.headers["x-request-id"])
+                exchange.requestID = context.requestIDs.resolve(head.headers["x-request-id"])
                 dispatch(
                     HTTPRequest(head: head, body: body, requestID: exchange.requestID), on: stream, exchange: exchange)
             case .refused(let stream, let error, let head):
                 let exchange = Exchange()
                 exchange.head = head
-                exchange.requestID = server.requestIDs.resolve(head?.headers["x-request-id"])
+                exchange.requestID = context.requestIDs.resolve(head?.headers["x-request-id"])
                 channel.exchanges[stream] = exchange
                 respondHTTP2(error.problem.response(), on: stream)
             case .wantsBody(let stream):
@@ -192,7 +192,7 @@ extension Connection {
                 guard let exchange = channel.exchanges.removeValue(forKey: stream) else { continue }
                 exchange.stream?.cancel()
                 if let error, error != .noError || exchange.status == nil {
-                    server.logger.debug(
+                    context.logger.debug(
                         "HTTP/2 stream reset", ["stream": .int(Int(stream)), "error": .string("\(error)")])
                 }
                 logAccess(exchange)
@@ -207,7 +207,7 @@ extension Connection {
             respondHTTP2(response, on: stream)
             pumpHTTP2()
         }
-        server.handler(request, Responder { response in slot.fulfil(response) })
+        context.handler(request, Responder { response in slot.fulfil(response) })
         if let response = slot.handlerReturned() { respondHTTP2(response, on: stream) }
     }
 
@@ -287,7 +287,7 @@ extension Connection {
         guard let channel = http2 else { return }
         switch reason {
         case .send:
-            server.logger.info("client stopped reading; closing", ["remote": .string(remote.host)])
+            context.logger.info("client stopped reading; closing", ["remote": .string(remote.host)])
             close()
         case .idle, .header, .body:
             // No stream open for the idle time, or a request that stopped arriving: say goodbye and close.

@@ -27,18 +27,18 @@ extension Connection {
         clearDeadline()
         switch (deadlineReason, phase) {
         case (.header, .readingRequest), (.body, .readingRequest):
-            server.logger.info(
+            context.logger.info(
                 "request timed out", ["reason": .string("\(deadlineReason)"), "remote": .string(remote.host)])
             failReading()
         case (.send, .sendingResponse):
-            server.logger.info("client stopped reading; closing", ["remote": .string(remote.host)])
+            context.logger.info("client stopped reading; closing", ["remote": .string(remote.host)])
             close()
         case (.idle, .awaitingRequest), (.linger, .lingering):
             close()
         case (.header, .awaitingRequest):
             // The first bytes, still too few to tell HTTP/1.1 from HTTP/2, came too slowly: no protocol to
             // answer in.
-            server.logger.info("connection preface timed out", ["remote": .string(remote.host)])
+            context.logger.info("connection preface timed out", ["remote": .string(remote.host)])
             close()
         case (_, .http2):
             timeOutHTTP2(deadlineReason)

@@ -31,7 +31,9 @@ final class Connection: @unchecked Sendable {
     let lane: EventLane
     let socket: Socket
     let remote: SocketAddress
+    /// For registering and draining only; what each request needs is in `context`.
     unowned let server: HTTPServer
+    let context: ServerContext
 
     var phase = Phase.awaitingRequest
     var parser: HTTPRequestParser
@@ -64,8 +66,9 @@ final class Connection: @unchecked Sendable {
         self.socket = socket
         self.remote = remote
         self.server = server
+        self.context = server.context
         self.lane = lane
-        self.parser = HTTPRequestParser(limits: server.configuration.limits)
+        self.parser = HTTPRequestParser(limits: context.configuration.limits)
         self.queue = DispatchQueue(label: "descent.connection", target: lane.queue)
     }
 
@@ -75,10 +78,10 @@ final class Connection: @unchecked Sendable {
             do {
                 token = try lane.add(self)
             } catch {
-                server.logger.error("cannot watch a connection", ["error": .string("\(error)")])
+                context.logger.error("cannot watch a connection", ["error": .string("\(error)")])
                 return close()
             }
-            setDeadline(.idle, after: server.configuration.idleTimeout)
+            setDeadline(.idle, after: context.configuration.idleTimeout)
             // Accepted as a shutdown began, perhaps after the server told its connections to drain: drain too.
             if server.isDraining { beginDraining() }
         }
@@ -128,7 +131,7 @@ final class Connection: @unchecked Sendable {
                 // input buffer stays one chunk long and keeps its capacity (epoll is level-triggered: the lane
                 // comes back at once for the rest).
                 if count < chunkSize || chunkSize > 16 * 1024 { return process() }
-                if input.count - inputStart > server.configuration.maxReadAheadBytes + chunkSize { return process() }
+                if input.count - inputStart > context.configuration.maxReadAheadBytes + chunkSize { return process() }
             }
         }
     }
@@ -144,7 +147,7 @@ final class Connection: @unchecked Sendable {
                 case .undecided:
                     // Set once, not renewed by further bytes: a client that trickles the preface is a slow-loris
                     // like one that trickles a request head.
-                    if deadlineReason != .header { setDeadline(.header, after: server.configuration.headerTimeout) }
+                    if deadlineReason != .header { setDeadline(.header, after: context.configuration.headerTimeout) }
                     return compactInput()
                 case .http1: break
                 }
@@ -164,7 +167,7 @@ final class Connection: @unchecked Sendable {
         }
         compactInput()
         if phase != .awaitingRequest && phase != .readingRequest
-            && input.count - inputStart > server.configuration.maxReadAheadBytes
+            && input.count - inputStart > context.configuration.maxReadAheadBytes
         {
             suspendReading()
         }
@@ -243,7 +246,7 @@ final class Connection: @unchecked Sendable {
                 outputStart += count
                 exchange?.bytesSent += count
             case .wouldBlock:
-                setDeadline(.send, after: server.configuration.sendTimeout)
+                setDeadline(.send, after: context.configuration.sendTimeout)
                 watchForWritable()
                 return false
             }
@@ -282,7 +285,7 @@ final class Connection: @unchecked Sendable {
         socket.shutdownWrite()
         input.removeAll()
         inputStart = 0
-        setDeadline(.linger, after: server.configuration.lingerTimeout)
+        setDeadline(.linger, after: context.configuration.lingerTimeout)
         if peerClosedInput { return close() }
         resumeReading()
     }

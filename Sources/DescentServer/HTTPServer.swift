@@ -17,13 +17,11 @@ package final class HTTPServer: Sendable {
     /// body that cannot be afforded): the body is then never read, and the connection is closed after the answer.
     package typealias Screen = @Sendable (HTTPRequestHead) -> HTTPResponse?
 
-    let configuration: ServerConfiguration
-    let handler: Handler
-    let screen: Screen?
-    let logger: Logger
-    /// Whether an access-log line is written per request: asked once here, not of the logger per request.
-    let logsAccess: Bool
-    let requestIDs = RequestIdentifier()
+    /// The settings, handler, logger and request ids, shared with every connection.
+    let context: ServerContext
+    var configuration: ServerConfiguration { context.configuration }
+    var logger: Logger { context.logger }
+    var requestIDs: RequestIdentifier { context.requestIDs }
     /// `ioThreads` event lanes; connections are spread over them round-robin by the listener.
     private let lanes = Mutex<[EventLane]>([])
     private let controlQueue = DispatchQueue(label: "descent.server")
@@ -43,11 +41,7 @@ package final class HTTPServer: Sendable {
     package init(
         configuration: ServerConfiguration, logger: Logger, screen: Screen? = nil, handler: @escaping Handler
     ) {
-        self.configuration = configuration
-        self.logger = logger
-        self.logsAccess = logger.isEnabled(.info)
-        self.screen = screen
-        self.handler = handler
+        self.context = ServerContext(configuration: configuration, logger: logger, screen: screen, handler: handler)
         self.sweepTimer = DispatchSource.makeTimerSource(queue: controlQueue)
     }
 
