@@ -11,7 +11,9 @@
 #
 # Usage: bench/http1.sh      Env: ROUNDS (3)  DURATION (10s)  CONNS (64)  IDLE (10000)
 #                                 DESCENT_BIN (.build/release/descent; built if missing)
-#      descent inherits the environment: DESCENT_IO_THREADS=1 gives it one event lane, as nginx has one worker.
+#      DESCENT_IO_THREADS (1): descent's event lanes. One by default, as nginx runs one worker: like for like,
+#      and on a 2-core machine where wrk holds the other core, a second lane only competes with wrk for CPU.
+#      DESCENT_IO_THREADS=2 bench/http1.sh measures the service's default on this machine (one lane per core).
 # Exit: 0 when the figures were measured (targets missed are reported, not failed); 1 on a setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,7 +85,7 @@ nginx_master=$!
 
 # --- descent, with its store in the temp dir and room for the idle connections (its default cap is 10,000).
 mkdir -p "$tmp/data"
-DESCENT_DATA_DIR="$tmp/data" DESCENT_MAX_CONNECTIONS=$((IDLE + 1024)) \
+DESCENT_DATA_DIR="$tmp/data" DESCENT_MAX_CONNECTIONS=$((IDLE + 1024)) DESCENT_IO_THREADS=${DESCENT_IO_THREADS:-1} \
     "$DESCENT_BIN" --port "$descent_port" --log-level warning >"$tmp/descent.log" 2>&1 &
 pids+=($!)
 descent_pid=$!
