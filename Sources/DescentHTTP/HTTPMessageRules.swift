@@ -12,7 +12,11 @@ enum HTTPMessageRules {
         var expect: String?
     }
 
-    static func apply(to head: inout HTTPRequestHead, limits: HTTPParserLimits) throws(HTTPParseError) {
+    /// Checks the fields and sets the head's framing, keep-alive and expectation. `validHost` is a `Host` value
+    /// known to be valid (a connection's last one), which is then not checked again; it is updated here.
+    static func apply(
+        to head: inout HTTPRequestHead, limits: HTTPParserLimits, validHost: inout String?
+    ) throws(HTTPParseError) {
         let fields = gather(head.headers)
         // RFC 9112 §3.2: a 1.1 request without exactly one Host is a 400.
         if head.version == .http1_1 && fields.hostCount != 1 {
@@ -21,8 +25,11 @@ enum HTTPMessageRules {
         if fields.hostCount > 1 { throw .badRequest("more than one Host header") }
         // RFC 9112 §3.2: an invalid Host is a 400 too. A valid one is uri-host [":" port], or empty (what a
         // client sends for a target without an authority); a list, a path or a userinfo is not.
-        if let host = fields.host, !host.isEmpty, !HTTPSyntax.isAuthority(host.utf8) {
-            throw .badRequest("the Host header is not a host with an optional port")
+        if let host = fields.host, !host.isEmpty, host != validHost {
+            guard HTTPSyntax.isAuthority(host.utf8) else {
+                throw .badRequest("the Host header is not a host with an optional port")
+            }
+            validHost = host
         }
         // RFC 9110 §8.3: Content-Type is a singleton. Two of them leave the body's meaning to whichever the
         // reader picks (the first, the last, or a list of both), as two Content-Lengths leave its length.

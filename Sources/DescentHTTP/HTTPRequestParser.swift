@@ -40,6 +40,9 @@ package struct HTTPRequestParser: Sendable {
     private var bodyBytes = 0
     /// How far the current line has been searched for LF, so a slowly arriving line is not rescanned.
     private var scanned = 0
+    /// The last `Host` value this connection sent that proved valid: a keep-alive client sends the same one
+    /// each time, and it need not be checked again.
+    private var validHost: String?
 
     package init(limits: HTTPParserLimits = HTTPParserLimits()) { self.limits = limits }
 
@@ -159,8 +162,12 @@ package struct HTTPRequestParser: Sendable {
         guard let requestLine else { preconditionFailure("header section ended before a request line") }
         var head = HTTPRequestHead(
             method: requestLine.method, target: requestLine.target, version: requestLine.version, headers: fields)
-        self.head = head
-        try HTTPMessageRules.apply(to: &head, limits: limits)
+        do {
+            try HTTPMessageRules.apply(to: &head, limits: limits, validHost: &validHost)
+        } catch {
+            self.head = head
+            throw error
+        }
         self.head = head
         fields = HTTPHeaders()
         emit(.head(head))

@@ -219,6 +219,26 @@ struct HTTPRequestParserSmugglingTests {
         #expect(outcome.head?.headers == [Field("Host", value)])
     }
 
+    @Test("on one connection, a Host is still checked after a valid one (only a repeat of it is passed over)")
+    func hostCheckedAfterValidOne() throws {
+        var parser = HTTPRequestParser()
+        func next(_ host: String) -> HTTPParseError? {
+            parser.reset()
+            let bytes = Array("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n".utf8)
+            do {
+                _ = try parser.parse(bytes) { _ in }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        #expect(next("example.com:8080") == nil)
+        #expect(next("example.com:8080") == nil)
+        #expect(next("example.com:80a") == .badRequest("the Host header is not a host with an optional port"))
+        #expect(next("a@example.com") == .badRequest("the Host header is not a host with an optional port"))
+        #expect(next("example.com:8080") == nil)
+    }
+
     @Test("an empty Host is accepted, as for a target without an authority (RFC 9112 §3.2)")
     func emptyHost() {
         #expect(parse(request("GET / HTTP/1.1", ["Host:"])).error == nil)
