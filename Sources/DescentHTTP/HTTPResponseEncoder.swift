@@ -5,23 +5,22 @@ package enum HTTPResponseEncoder {
         _ status: HTTPStatus, headers: HTTPHeaders, contentLength: Int?, chunked: Bool, keepAlive: Bool,
         requestID: String, into buffer: inout [UInt8]
     ) {
-        buffer.append(contentsOf: "HTTP/1.1 ".utf8)
+        buffer.append(contentsOf: Bytes.statusLineStart)
         appendDecimal(status.code, into: &buffer)
         buffer.append(UInt8(ascii: " "))
         buffer.append(contentsOf: status.reason.utf8)
-        buffer.append(contentsOf: "\r\nDate: ".utf8)
+        buffer.append(contentsOf: Bytes.date)
         buffer.append(contentsOf: HTTPDate.shared.current())
         for (name, value) in headers {
             appendField(name, value, into: &buffer)
         }
         if let contentLength {
-            buffer.append(contentsOf: "\r\nContent-Length: ".utf8)
+            buffer.append(contentsOf: Bytes.contentLength)
             appendDecimal(contentLength, into: &buffer)
         }
-        if chunked { buffer.append(contentsOf: "\r\nTransfer-Encoding: chunked".utf8) }
+        if chunked { buffer.append(contentsOf: Bytes.chunked) }
         if !requestID.isEmpty { appendField("X-Request-Id", requestID, into: &buffer) }
-        buffer.append(
-            contentsOf: (keepAlive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n").utf8)
+        buffer.append(contentsOf: keepAlive ? Bytes.keepAliveEnd : Bytes.closeEnd)
     }
 
     /// Appends `bytes` as one chunk: size in hex, CRLF, data, CRLF. Empty input appends nothing, because an
@@ -32,6 +31,16 @@ package enum HTTPResponseEncoder {
         buffer.append(contentsOf: [0x0D, 0x0A])
         buffer.append(contentsOf: bytes)
         buffer.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    /// The fixed pieces of a head, as bytes once: appending an array is a copy, a string's UTF-8 view a walk.
+    private enum Bytes {
+        static let statusLineStart = Array("HTTP/1.1 ".utf8)
+        static let date = Array("\r\nDate: ".utf8)
+        static let contentLength = Array("\r\nContent-Length: ".utf8)
+        static let chunked = Array("\r\nTransfer-Encoding: chunked".utf8)
+        static let keepAliveEnd = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
+        static let closeEnd = Array("\r\nConnection: close\r\n\r\n".utf8)
     }
 
     /// The last chunk and an empty trailer section.

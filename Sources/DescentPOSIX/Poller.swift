@@ -48,21 +48,26 @@ package final class Poller: Sendable {
         _ = descent_epoll_ctl(descriptor, EPOLL_CTL_DEL, fd, 0, 0)
     }
 
-    /// The members ready now, without waiting. The corresponding C function is `epoll_wait` with timeout 0.
-    package func readyEvents(capacity: Int = 256) -> [Event] {
+    /// Calls `body` with each member ready now, without waiting, and returns how many there were. The
+    /// corresponding C function is `epoll_wait` with timeout 0. (A closure rather than an array of events: the
+    /// event loop calls this once or more per turn, and the array would be an allocation each time.)
+    @discardableResult
+    package func forEachReady(capacity: Int = 256, _ body: (Event) -> Void) -> Int {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { bits in
                 let count = retryingOnInterrupt {
                     descent_epoll_wait(descriptor, tokens.baseAddress, bits.baseAddress, Int32(capacity), 0)
                 }
-                guard count > 0 else { return [] }
+                guard count > 0 else { return 0 }
                 let hangUp = EPOLLHUP.rawValue | EPOLLERR.rawValue
-                return (0..<Int(count)).map { index in
-                    Event(
-                        token: tokens[index], readable: bits[index] & (EPOLLIN.rawValue | hangUp) != 0,
-                        writable: bits[index] & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0,
-                        hangUp: bits[index] & hangUp != 0)
+                for index in 0..<Int(count) {
+                    body(
+                        Event(
+                            token: tokens[index], readable: bits[index] & (EPOLLIN.rawValue | hangUp) != 0,
+                            writable: bits[index] & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0,
+                            hangUp: bits[index] & hangUp != 0))
                 }
+                return Int(count)
             }
         }
     }

@@ -56,14 +56,13 @@ final class EventLane: @unchecked Sendable {
     private func serveReady() {
         // A few rounds per wake-up: under load more connections turn ready while the first ones are served.
         for _ in 0..<4 {
-            let events = poller.readyEvents()
-            for event in events {
+            let count = poller.forEachReady { event in
                 // A member closed earlier in this batch has no entry any more; its event is stale.
-                guard let connection = members[event.token] else { continue }
+                guard let connection = members[event.token] else { return }
                 if event.writable { connection.writable() }
                 if event.readable { connection.readable(hangUp: event.hangUp) }
             }
-            if events.count < 64 { return }
+            if count < 64 { return }
         }
     }
 }
