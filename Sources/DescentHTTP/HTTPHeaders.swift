@@ -62,9 +62,9 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// ASCII case-insensitive comparison: field names are tokens, so no Unicode case folding applies.
     package static func equalsIgnoringCase(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
         // Most names compared differ in length, which a native string knows without a scan.
-        lhs.utf8.count == rhs.utf8.count
-            && lhs.utf8.elementsEqual(rhs.utf8) { a, b in a | (a &- 65 < 26 ? 0x20 : 0) == b | (b &- 65 < 26 ? 0x20 : 0)
-            }
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        func folded(_ byte: UInt8) -> UInt8 { byte | (byte &- 65 < 26 ? 0x20 : 0) }
+        return lhs.utf8.elementsEqual(rhs.utf8) { folded($0) == folded($1) }
     }
 }
 

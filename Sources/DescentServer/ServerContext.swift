@@ -7,7 +7,7 @@ import DescentLog
 ///
 /// Why not reach these through the connection's `unowned` server: the server is also weakly referenced (by its
 /// sweep timer), which gives it a side table, and every unowned access to such an object takes the runtime's
-/// slow path — a measurable share of a small request's CPU (`perf` on `bench/http1.sh`: ~1.5%).
+/// slow path — a measurable share of a small request's CPU (~1.5% in `perf`, under `bench/http1.sh`'s load).
 final class ServerContext: Sendable {
     let configuration: ServerConfiguration
     let handler: HTTPServer.Handler
