@@ -29,7 +29,12 @@ package struct HTTPRequestParser: Sendable {
     }
 
     package let limits: HTTPParserLimits
-    private(set) var state = State.requestLine
+    private(set) var state = State.requestLine {
+        didSet { isComplete = if case .complete = state { true } else { false } }
+    }
+    /// The current message is complete. Stored, not computed from `state`: the connection asks after every
+    /// parse, and a computed property of a struct held by a class made the compiler copy the whole parser to call it.
+    package private(set) var isComplete = false
     /// The head, once its last line has been parsed (also when a later check fails, so that an error
     /// response can still echo the request's id).
     package private(set) var head: HTTPRequestHead?
@@ -49,11 +54,6 @@ package struct HTTPRequestParser: Sendable {
     /// True between messages, before any byte of the next one was consumed.
     package var isAtMessageStart: Bool {
         if case .requestLine = state { return true }
-        return false
-    }
-
-    package var isComplete: Bool {
-        if case .complete = state { return true }
         return false
     }
 

@@ -5,22 +5,31 @@ package enum HTTPResponseEncoder {
         _ status: HTTPStatus, headers: HTTPHeaders, contentLength: Int?, chunked: Bool, keepAlive: Bool,
         requestID: String, into buffer: inout [UInt8]
     ) {
-        buffer.append(contentsOf: Bytes.statusLineStart)
-        appendDecimal(status.code, into: &buffer)
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(contentsOf: status.reason.utf8)
-        buffer.append(contentsOf: Bytes.date)
-        buffer.append(contentsOf: HTTPDate.shared.current())
-        for (name, value) in headers {
-            appendField(name, value, into: &buffer)
+        let date = HTTPDate.shared.current()
+        // The head is written into scratch space of at least its length and appended to `buffer` once: a dozen
+        // appends to the array would check its capacity and uniqueness a dozen times.
+        var bound = Bytes.fixedLength + status.reason.utf8.count + date.count + requestID.utf8.count
+        for (name, value) in headers { bound += 4 + name.utf8.count + value.utf8.count }
+        withUnsafeTemporaryAllocation(byteCount: bound, alignment: 1) { scratch in
+            var head = HeadWriter(scratch)
+            head.write(Bytes.statusLineStart)
+            head.writeDecimal(status.code)
+            head.write(UInt8(ascii: " "))
+            head.write(status.reason)
+            head.write(Bytes.date)
+            head.write(date)
+            for (name, value) in headers {
+                head.writeField(name, value)
+            }
+            if let contentLength {
+                head.write(Bytes.contentLength)
+                head.writeDecimal(contentLength)
+            }
+            if chunked { head.write(Bytes.chunked) }
+            if !requestID.isEmpty { head.writeField("X-Request-Id", requestID) }
+            head.write(keepAlive ? Bytes.keepAliveEnd : Bytes.closeEnd)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<head.count]))
         }
-        if let contentLength {
-            buffer.append(contentsOf: Bytes.contentLength)
-            appendDecimal(contentLength, into: &buffer)
-        }
-        if chunked { buffer.append(contentsOf: Bytes.chunked) }
-        if !requestID.isEmpty { appendField("X-Request-Id", requestID, into: &buffer) }
-        buffer.append(contentsOf: keepAlive ? Bytes.keepAliveEnd : Bytes.closeEnd)
     }
 
     /// Appends `bytes` as one chunk: size in hex, CRLF, data, CRLF. Empty input appends nothing, because an
@@ -41,6 +50,13 @@ package enum HTTPResponseEncoder {
         static let chunked = Array("\r\nTransfer-Encoding: chunked".utf8)
         static let keepAliveEnd = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
         static let closeEnd = Array("\r\nConnection: close\r\n\r\n".utf8)
+        static let requestIDName = Array("X-Request-Id".utf8)
+
+        /// The most a head takes besides the reason phrase, the date, the request id and the handler's fields:
+        /// the fixed pieces, a status code and a Content-Length of up to 20 digits each, and the id's field name.
+        static let fixedLength =
+            statusLineStart.count + 20 + 1 + date.count + contentLength.count + 20 + chunked.count
+            + keepAliveEnd.count + 4 + requestIDName.count
     }
 
     /// The last chunk and an empty trailer section.
@@ -48,27 +64,56 @@ package enum HTTPResponseEncoder {
 
     /// The interim response a client waits for after `Expect: 100-continue` (RFC 9110 §15.2.1).
     package static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+}
 
-    private static func appendField(_ name: String, _ value: String, into buffer: inout [UInt8]) {
-        buffer.append(contentsOf: [0x0D, 0x0A])
-        buffer.append(contentsOf: name.utf8)
-        buffer.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
-        // A value from a handler must never be able to start a new header line (response splitting).
-        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
-            buffer.append(contentsOf: value.utf8.filter { $0 != 0x0D && $0 != 0x0A })
-        } else {
-            buffer.append(contentsOf: value.utf8)
+/// Writes a response head into scratch space that `appendHead` sized to fit it.
+private struct HeadWriter {
+    private let base: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutableRawBufferPointer) { self.base = base }
+
+    mutating func write(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        UnsafeMutableRawBufferPointer(rebasing: base[count..<count + bytes.count]).copyMemory(from: bytes)
+        count += bytes.count
+    }
+
+    mutating func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `name: value` on a line of its own. A value from a handler must never be able to start a new header line
+    /// (response splitting): its CR and LF bytes are left out.
+    mutating func writeField(_ name: String, _ value: String) {
+        write(0x0D)
+        write(0x0A)
+        write(name)
+        write(UInt8(ascii: ":"))
+        write(UInt8(ascii: " "))
+        var value = value
+        value.withUTF8 { bytes in
+            for byte in bytes where byte != 0x0D && byte != 0x0A { write(byte) }
         }
     }
 
-    /// Appends a non-negative `value` in decimal, digit by digit (no String in between: this runs for every
-    /// response's status and length).
-    private static func appendDecimal(_ value: Int, into buffer: inout [UInt8]) {
+    /// A non-negative `value` in decimal, digit by digit (no String in between: this runs for every response's
+    /// status and length).
+    mutating func writeDecimal(_ value: Int) {
         var divisor = 1
         while divisor <= value / 10 { divisor *= 10 }
         var rest = value
         while divisor > 0 {
-            buffer.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
+            write(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
             rest %= divisor
             divisor /= 10
         }

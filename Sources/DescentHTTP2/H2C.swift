@@ -27,7 +27,8 @@ package enum H2C {
     /// not exactly one `HTTP2-Settings` field, a value that is not base64url, or a `Connection` field that
     /// does not name both `Upgrade` and `HTTP2-Settings`. Such a request is served over HTTP/1.1.
     package static func upgradeSettings(_ head: HTTPRequestHead) -> [UInt8]? {
-        guard head.version == .http1_1,
+        // Most requests have no Upgrade field: one pass to find that out, before the lists are built.
+        guard head.version == .http1_1, head.headers.contains("Upgrade"),
             head.headers.listElements("Upgrade").contains(where: { HTTPHeaders.equalsIgnoringCase($0, "h2c") })
         else { return nil }
         let connection = head.headers.listElements("Connection")
