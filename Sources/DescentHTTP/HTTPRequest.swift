@@ -7,11 +7,15 @@ package struct HTTPRequest: Sendable {
     package var pathParameters: [String: String] = [:]
     /// Who sent it, as the application authenticated it before routing (nil when it does not authenticate).
     package var principal: String?
+    /// When the server began to receive it, in the monotonic clock's nanoseconds (DescentPOSIX's
+    /// `MonotonicClock`); 0 when not known.
+    package var received: UInt64
 
-    package init(head: HTTPRequestHead, body: [UInt8] = [], requestID: String = "") {
+    package init(head: HTTPRequestHead, body: [UInt8] = [], requestID: String = "", received: UInt64 = 0) {
         self.head = head
         self.body = body
         self.requestID = requestID
+        self.received = received
     }
 
     package var method: HTTPMethod { head.method }

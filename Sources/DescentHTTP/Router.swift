@@ -17,16 +17,20 @@ package struct Router: Sendable {
     }
 
     package enum Match {
-        case found(Handler, parameters: [String: String], pattern: String)
+        /// `route` is the route's place in the order routes were added: a number for what `patterns` names.
+        case found(Handler, parameters: [String: String], route: Int)
         case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
 
-        /// The pattern of the route found, if one was.
-        package var pattern: String? {
-            if case .found(_, _, let pattern) = self { return pattern }
+        /// The number of the route found, if one was.
+        package var route: Int? {
+            if case .found(_, _, let route) = self { return route }
             return nil
         }
     }
+
+    /// Every route's pattern, in the order the routes were added (the numbers of `Match.found`).
+    package var patterns: [String] { routes.map(\.pattern) }
 
     private var routes: [Route] = []
 
@@ -55,10 +59,9 @@ package struct Router: Sendable {
     }
 
     /// Runs what `match` found for `request` (a caller that needed the match first need not match twice).
-    package func handle(_ request: HTTPRequest, _ responder: Responder, as match: Match) {
+    package func handle(_ request: consuming HTTPRequest, _ responder: Responder, as match: Match) {
         switch match {
         case .found(let handler, let parameters, _):
-            var request = request
             request.pathParameters = parameters
             handler(request, responder)
         case .methodNotAllowed(let allowed):
@@ -73,10 +76,10 @@ package struct Router: Sendable {
     /// HEAD is answered by the GET route (the server drops the body), as RFC 9110 §9.3.2 asks.
     package func match(_ method: HTTPMethod, path: Substring) -> Match {
         var allowed: [HTTPMethod] = []
-        for route in routes {
+        for (number, route) in routes.enumerated() {
             guard let parameters = Self.bind(route.segments, to: path) else { continue }
             if route.method == method || (method == .HEAD && route.method == .GET) {
-                return .found(route.handler, parameters: parameters, pattern: route.pattern)
+                return .found(route.handler, parameters: parameters, route: number)
             }
             allowed.append(route.method)
             if route.method == .GET { allowed.append(.HEAD) }

@@ -8,7 +8,7 @@ extension Connection {
     func beginExchange() {
         sawRequest = true
         phase = .readingRequest
-        exchange = Exchange()
+        exchange = Exchange(started: lane.now())
         setDeadline(.header, after: context.configuration.headerTimeout)
     }
 
@@ -17,12 +17,14 @@ extension Connection {
         case .head(let head):
             exchange?.head = head
             exchange?.requestID = context.requestIDs.resolve(head.headers["X-Request-Id"])
+            // A pattern match, not `!= .none`: that compiled to an unspecialized call through `Equatable`.
+            if case .none = head.framing { return }
             // Only a request with a body is worth screening: without one, the handler answers just as soon.
-            if head.framing != .none, let screen = context.screen, let answer = screen(head) {
+            if let screen = context.screen, let answer = screen(head) {
                 exchange?.earlyAnswer = answer
                 return
             }
-            if head.framing != .none { setDeadline(.body, after: context.configuration.bodyTimeout) }
+            setDeadline(.body, after: context.configuration.bodyTimeout)
             // The parser has checked the length against the body limit: allocate once, not by doubling (a
             // 100 MB upload would otherwise be copied ~27 times and fault in fresh pages each time).
             if case .contentLength(let length) = head.framing { exchange?.body.reserveCapacity(length) }
@@ -62,7 +64,8 @@ extension Connection {
         guard let exchange, let head = exchange.head else { preconditionFailure("a complete request without a head") }
         phase = .handling
         clearDeadline()
-        let request = HTTPRequest(head: head, body: exchange.body, requestID: exchange.requestID)
+        let request = HTTPRequest(
+            head: head, body: exchange.body, requestID: exchange.requestID, received: exchange.started)
         exchange.body = []
         if !draining, let settings = H2C.upgradeSettings(head) { return upgradeToHTTP2(request, settings: settings) }
         let slot = ResponseSlot(connection: self) { [self] response in send(response) }

@@ -179,7 +179,9 @@ extension Connection {
                 exchange.head = head
                 exchange.requestID = context.requestIDs.resolve(head.headers["x-request-id"])
                 dispatch(
-                    HTTPRequest(head: head, body: body, requestID: exchange.requestID), on: stream, exchange: exchange)
+                    HTTPRequest(
+                        head: head, body: body, requestID: exchange.requestID, received: exchange.started), on: stream,
+                    exchange: exchange)
             case .refused(let stream, let error, let head):
                 let exchange = Exchange()
                 exchange.head = head

@@ -8,7 +8,7 @@ enum TimeoutReason {
 extension Connection {
     func setDeadline(_ reason: TimeoutReason, after seconds: Double) {
         deadlineReason = reason
-        deadline.store(MonotonicClock.now() + UInt64(seconds * 1e9), ordering: .relaxed)
+        deadline.store(lane.now() + UInt64(seconds * 1e9), ordering: .relaxed)
     }
 
     func clearDeadline() {

@@ -9,7 +9,7 @@ import Dispatch
 /// to wake its manager thread, an `epoll_ctl` to re-arm and a thread wake-up — measured here as more CPU
 /// than parsing and answering the request. A lane pays those once per batch of ready connections.
 ///
-/// Thread-safety: `members` and `nextToken` are touched only on `queue`. Every connection's own serial
+/// Thread-safety: `members`, `nextToken`, `serving` and `turnTime` are touched only on `queue`. Every connection's own serial
 /// queue targets its lane's queue, so while the lane runs its source handler no block of any of its
 /// connections can run: calling a connection's methods from the handler is confined as if on its queue.
 final class EventLane: @unchecked Sendable {
@@ -18,6 +18,10 @@ final class EventLane: @unchecked Sendable {
     private let source: any DispatchSourceRead
     private var members: [UInt64: Connection] = [:]
     private var nextToken: UInt64 = 0
+    /// The lane is in its source handler, serving ready connections.
+    private var serving = false
+    /// The monotonic clock when the current round of the turn began.
+    private var turnTime: UInt64 = 0
 
     init(index: Int) throws(SystemError) {
         poller = try Poller()
@@ -53,9 +57,19 @@ final class EventLane: @unchecked Sendable {
         source.cancel()
     }
 
+    /// The monotonic clock in nanoseconds, for deadlines and the start of exchanges: during a turn, the time its
+    /// round began (a turn is far shorter than any timeout, and one clock read serves a batch of requests);
+    /// otherwise now. On the lane's queue (which includes its connections' queues).
+    func now() -> UInt64 {
+        serving ? turnTime : MonotonicClock.now()
+    }
+
     private func serveReady() {
+        serving = true
+        defer { serving = false }
         // A few rounds per wake-up: under load more connections turn ready while the first ones are served.
         for _ in 0..<4 {
+            turnTime = MonotonicClock.now()
             let count = poller.forEachReady { event in
                 // A member closed earlier in this batch has no entry any more; its event is stale.
                 guard let connection = members[event.token] else { return }

@@ -5,7 +5,8 @@ import Synchronization
 /// The bookkeeping of one request/response exchange on a connection, from its first byte to its access-log line.
 /// A class, so that updating one field does not copy the rest; confined to the connection's queue.
 final class Exchange {
-    let started = MonotonicClock.now()
+    /// Monotonic nanoseconds when the request's first byte was seen.
+    let started: UInt64
     var head: HTTPRequestHead?
     var body: [UInt8] = []
     var requestID = ""
@@ -23,6 +24,8 @@ final class Exchange {
     var sentContinue = false
     /// The server's screen answered the head: the body is not read, and this is sent instead of a handler's answer.
     var earlyAnswer: HTTPResponse?
+
+    init(started: UInt64 = MonotonicClock.now()) { self.started = started }
 }
 
 /// Hands the response of a handler back to its connection: directly when the handler answers before it

@@ -12,7 +12,7 @@ import Synchronization
 /// requests finish (closing idle connections at once and ending open streams), and calls `completion` when
 /// every connection is closed or `shutdownTimeout` has passed, whichever comes first.
 package final class HTTPServer: Sendable {
-    package typealias Handler = @Sendable (HTTPRequest, Responder) -> Void
+    package typealias Handler = @Sendable (consuming HTTPRequest, Responder) -> Void
     /// Looks at a request's head before its body is read, and may answer it at once (e.g. 401, or 413 for a
     /// body that cannot be afforded): the body is then never read, and the connection is closed after the answer.
     package typealias Screen = @Sendable (HTTPRequestHead) -> HTTPResponse?

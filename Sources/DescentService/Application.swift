@@ -47,6 +47,7 @@ package final class Application: Sendable {
         JobDataRoutes.add(to: &router, context)
         PredictRoute.add(to: &router, context)
         self.router = router
+        requestMetrics.name(routes: router.patterns)
     }
 
     /// Prepares the data directory, binds the socket and starts serving. Throws `StartupError` when it cannot.
@@ -86,18 +87,17 @@ package final class Application: Sendable {
 
     /// Checks who sent the request, then routes it (404 and 405 are answered as problems by the router),
     /// counting it for `/metrics`.
-    func handle(_ request: HTTPRequest, _ responder: Responder) {
-        let started = MonotonicClock.now()
+    func handle(_ request: consuming HTTPRequest, _ responder: Responder) {
+        let started = request.received != 0 ? request.received : MonotonicClock.now()
         let match = router.match(request.method, path: request.path)
-        let route = match.pattern ?? "unmatched"
-        let method = request.method.rawValue
+        let route = match.route
+        let method = request.method
         let metrics = requestMetrics
         let counted = Responder { response in
             let seconds = Double(MonotonicClock.now() - started) / 1e9
             metrics.record(route: route, method: method, status: response.status.code, seconds: seconds)
             responder.respond(response)
         }
-        var request = request
         if let refusal = access.admit(&request) { return counted.respond(refusal) }
         router.handle(request, counted, as: match)
     }
