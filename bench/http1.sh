@@ -14,12 +14,22 @@
 #      DESCENT_IO_THREADS (1): descent's event lanes. One by default, as nginx runs one worker: like for like,
 #      and on a 2-core machine where wrk holds the other core, a second lane only competes with wrk for CPU.
 #      DESCENT_IO_THREADS=2 bench/http1.sh measures the service's default on this machine (one lane per core).
+#      PIN (0): PIN=1 runs both servers on CPU 0 and wrk on CPU 1 (taskset), so that the load generator and the
+#      server under test never share a core; the scheduler's placement then adds no noise. nginx and descent
+#      are treated alike (descent's Dispatch threads all share CPU 0 then).
 # Exit: 0 when the figures were measured (targets missed are reported, not failed); 1 on a setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -d /opt/swift/usr/bin ]] && PATH="/opt/swift/usr/bin:$PATH"
 
 ROUNDS=${ROUNDS:-3}
+server_cpu=()
+client_cpu=()
+if [[ ${PIN:-0} == 1 ]]; then
+    command -v taskset >/dev/null || { echo "http1.sh: PIN=1 needs taskset" >&2; exit 1; }
+    server_cpu=(taskset -c 0)
+    client_cpu=(taskset -c 1)
+fi
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 IDLE=${IDLE:-10000}
@@ -79,14 +89,14 @@ http {
     }
 }
 NGINX
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
+${server_cpu[@]+"${server_cpu[@]}"} nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
 pids+=($!)
 nginx_master=$!
 
 # --- descent, with its store in the temp dir and room for the idle connections (its default cap is 10,000).
 mkdir -p "$tmp/data"
 DESCENT_DATA_DIR="$tmp/data" DESCENT_MAX_CONNECTIONS=$((IDLE + 1024)) DESCENT_IO_THREADS=${DESCENT_IO_THREADS:-1} \
-    "$DESCENT_BIN" --port "$descent_port" --log-level warning >"$tmp/descent.log" 2>&1 &
+    ${server_cpu[@]+"${server_cpu[@]}"} "$DESCENT_BIN" --port "$descent_port" --log-level warning >"$tmp/descent.log" 2>&1 &
 pids+=($!)
 descent_pid=$!
 
@@ -111,7 +121,7 @@ echo "descent $DESCENT_BIN on :$descent_port  -> $(curl -fsS "$descent_url")"
 
 # --- wrk. Prints "<req/s> <p99 ms> <errors>" from wrk's report.
 run_wrk() {  # url duration
-    wrk -t1 -c"$CONNS" -d"$2" --latency "$1" | awk '
+    ${client_cpu[@]+"${client_cpu[@]}"} wrk -t1 -c"$CONNS" -d"$2" --latency "$1" | awk '
         /Requests\/sec:/ { rps = $2 }
         /^ +99%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
                    p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v }
