@@ -121,6 +121,7 @@ extension Connection {
         exchange.keepAlive =
             !mustClose && !draining && (!peerClosedInput || moreInput) && (exchange.head?.keepAlive ?? false)
         let sendsContent = response.status.allowsContent
+        if output.isEmpty { lane.lend(output: &output) }
         switch response.body {
         case .bytes(let body):
             HTTPResponseEncoder.appendHead(

@@ -89,9 +89,20 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// The lane saw input, end-of-file or an error on the socket.
+    /// The lane saw input, end-of-file or an error on the socket. Reads into the lane's spare buffer when this
+    /// connection holds no bytes, and hands it back if they were all consumed (`EventLane.lend`).
     func readable(hangUp: Bool = false) {
         guard phase != .closed else { return }
+        if input.isEmpty { lane.lend(input: &input) }
+        readAvailable(hangUp: hangUp)
+        if inputStart == input.count && !input.isEmpty {
+            input.removeAll(keepingCapacity: input.capacity <= 512 * 1024)
+            inputStart = 0
+        }
+        if input.isEmpty { lane.lend(input: &input) }
+    }
+
+    private func readAvailable(hangUp: Bool) {
         if readSuspended {
             // epoll reports a hang-up even when input is not watched (and keeps reporting it, being
             // level-triggered): the peer is gone both ways, and nothing more can be delivered to it.
@@ -253,6 +264,7 @@ final class Connection: @unchecked Sendable {
         }
         output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
         outputStart = 0
+        lane.lend(output: &output)
         diswatchForWritable()
         return true
     }
