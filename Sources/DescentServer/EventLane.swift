@@ -9,9 +9,10 @@ import Dispatch
 /// to wake its manager thread, an `epoll_ctl` to re-arm and a thread wake-up — measured here as more CPU
 /// than parsing and answering the request. A lane pays those once per batch of ready connections.
 ///
-/// Thread-safety: `members`, `nextToken`, `serving`, `turnTime` and the spare buffers are touched only on `queue`. Every connection's own serial
-/// queue targets its lane's queue, so while the lane runs its source handler no block of any of its
-/// connections can run: calling a connection's methods from the handler is confined as if on its queue.
+/// Thread-safety: `members`, `nextToken`, `serving`, `turnTime` and the spare buffers are touched only on
+/// `queue`. Every connection's own serial queue targets its lane's queue, so while the lane runs its source
+/// handler no block of any of its connections can run: calling a connection's methods from the handler is
+/// confined as if on its queue (and a connection's block may use the lane's state in turn).
 final class EventLane: @unchecked Sendable {
     let queue: DispatchQueue
     private let poller: Poller

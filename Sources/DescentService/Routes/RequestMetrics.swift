@@ -38,7 +38,7 @@ final class RequestMetrics: Sendable {
     /// one past the last route counts the requests that matched none ("unmatched").
     private let state = Mutex<(patterns: [String], routes: [RouteCounts])>(([], []))
 
-    /// Names the routes, once they are all added; before, every request counts as "unmatched".
+    /// Names the routes, once they are all added (before the server starts); until then nothing is counted.
     func name(routes patterns: [String]) {
         state.withLock { state in
             state.patterns = patterns
