@@ -66,7 +66,8 @@ package enum HTTPResponseEncoder {
     package static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 }
 
-/// Writes a response head into scratch space that `appendHead` sized to fit it.
+/// Writes a response head into scratch space that `appendHead` sized to fit it. Every write checks the bound, in
+/// release builds too: the space is on the stack, and a wrong size must stop the process, not overwrite it.
 private struct HeadWriter {
     private let base: UnsafeMutableRawBufferPointer
     private(set) var count = 0
@@ -74,6 +75,7 @@ private struct HeadWriter {
     init(_ base: UnsafeMutableRawBufferPointer) { self.base = base }
 
     mutating func write(_ byte: UInt8) {
+        precondition(count < base.count, "response head larger than its computed bound")
         base[count] = byte
         count += 1
     }
@@ -83,6 +85,7 @@ private struct HeadWriter {
     }
 
     mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count <= base.count - count, "response head larger than its computed bound")
         UnsafeMutableRawBufferPointer(rebasing: base[count..<count + bytes.count]).copyMemory(from: bytes)
         count += bytes.count
     }
