@@ -178,10 +178,9 @@ extension Connection {
                 let exchange = Exchange()
                 exchange.head = head
                 exchange.requestID = context.requestIDs.resolve(head.headers["x-request-id"])
-                dispatch(
-                    HTTPRequest(
-                        head: head, body: body, requestID: exchange.requestID, received: exchange.started), on: stream,
-                    exchange: exchange)
+                let request = HTTPRequest(
+                    head: head, body: body, requestID: exchange.requestID, received: exchange.started)
+                dispatch(request, on: stream, exchange: exchange)
             case .refused(let stream, let error, let head):
                 let exchange = Exchange()
                 exchange.head = head
