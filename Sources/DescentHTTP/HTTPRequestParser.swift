@@ -38,6 +38,8 @@ package struct HTTPRequestParser: Sendable {
     /// The head, once its last line has been parsed (also when a later check fails, so that an error
     /// response can still echo the request's id).
     package private(set) var head: HTTPRequestHead?
+    /// The last request's head, emptied by `reset` for the next one to be written into (see `finishHead`).
+    private var spareHead: HTTPRequestHead?
 
     private var requestLine: (method: HTTPMethod, target: String, version: HTTPVersion)?
     private var fields = HTTPHeaders(reservingCapacity: 8)
@@ -60,12 +62,13 @@ package struct HTTPRequestParser: Sendable {
     /// Prepares for the next message on the same connection.
     package mutating func reset() {
         state = .requestLine
-        // The last head's field list is reused for the next request's fields when nothing else holds it any
-        // more (the usual case once its exchange is over): a fresh list would cost an allocation per request.
-        var recycled = head?.headers ?? fields
-        head = nil
-        recycled.removeAll()
-        fields = recycled
+        // The last head, its storage and its field list, are reused for the next request when nothing else holds
+        // them any more (the usual case once its exchange is over): fresh ones would cost allocations per request.
+        if var last = head.take(), last.recycle(handingHeadersTo: &fields) {
+            spareHead = last
+        } else {
+            fields.removeAll()
+        }
         requestLine = nil
         fieldBytes = 0
         bodyBytes = 0
@@ -160,8 +163,16 @@ package struct HTTPRequestParser: Sendable {
     /// After the empty line that ends the header section: decide the framing and report the head.
     private mutating func finishHead(_ emit: (Event) -> Void) throws(HTTPParseError) {
         guard let requestLine else { preconditionFailure("header section ended before a request line") }
-        var head = HTTPRequestHead(
-            method: requestLine.method, target: requestLine.target, version: requestLine.version, headers: fields)
+        var head: HTTPRequestHead
+        if var spare = spareHead.take() {
+            spare.reuse(
+                method: requestLine.method, target: requestLine.target, version: requestLine.version, headers: fields)
+            head = spare
+        } else {
+            head = HTTPRequestHead(
+                method: requestLine.method, target: requestLine.target, version: requestLine.version, headers: fields)
+        }
+        fields = HTTPHeaders()
         do {
             try HTTPMessageRules.apply(to: &head, limits: limits, validHost: &validHost)
         } catch {
@@ -169,7 +180,6 @@ package struct HTTPRequestParser: Sendable {
             throw error
         }
         self.head = head
-        fields = HTTPHeaders()
         emit(.head(head))
         switch head.framing {
         case .none, .contentLength(0):

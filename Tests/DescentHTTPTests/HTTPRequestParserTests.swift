@@ -185,6 +185,42 @@ struct HTTPRequestParserTests {
         #expect(events.map(\.kind) == ["head", "end"])
     }
 
+    @Test("a head the caller keeps is not changed by the next request, which the parser writes into a head of its own")
+    func keptHeadIsUnchanged() throws {
+        var parser = HTTPRequestParser()
+        let first = Array(
+            "POST /first?a=1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi".utf8)
+        _ = try parser.parse(first) { _ in }
+        let kept = try #require(parser.head)
+        parser.reset()
+        _ = try parser.parse(Array("GET /second HTTP/1.1\r\nHost: other.example\r\n\r\n".utf8)) { _ in }
+
+        #expect(kept.method == .POST && kept.target == "/first?a=1" && kept.path == "/first" && kept.query == "a=1")
+        #expect(kept.headers.fields.map(\.name) == ["Host", "Content-Length", "Expect"])
+        #expect(kept.framing == .contentLength(2) && kept.expectsContinue)
+        let second = try #require(parser.head)
+        #expect(second.method == .GET && second.target == "/second" && second.query == nil)
+        #expect(second.headers.fields.map(\.value) == ["other.example"])
+    }
+
+    @Test("a head reused for the next request keeps nothing of the last one: fields, framing, expectation, close")
+    func reusedHeadStartsEmpty() throws {
+        var parser = HTTPRequestParser()
+        let first =
+            "POST /a?q HTTP/1.1\r\nHost: example.com\r\nContent-Length: 1\r\nExpect: 100-continue\r\n"
+            + "Connection: close\r\nX-Extra: 1\r\n\r\nx"
+        _ = try parser.parse(Array(first.utf8)) { _ in }
+        #expect(parser.isComplete)
+        parser.reset()
+        var heads: [HeadSnapshot] = []
+        _ = try parser.parse(Array("GET /b HTTP/1.1\r\nHost: example.com\r\n\r\n".utf8)) { event in
+            if case .head(let head) = ParsedEvent(event) { heads.append(head) }
+        }
+        #expect(heads == [HeadSnapshot(.GET, "/b", headers: [ValidFixture.host])])
+        let head = try #require(parser.head)
+        #expect(head.framing == .none && !head.expectsContinue && head.keepAlive && head.query == nil)
+    }
+
     @Test("parsing starts at the given offset and counts consumed bytes from there")
     func parsesFromOffset() throws {
         let message = Array("GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n".utf8)

@@ -8,6 +8,20 @@ struct HTTPRequestTests {
         HTTPRequest(head: HTTPRequestHead(method: .GET, target: target))
     }
 
+    @Test("a head is a value: changing a copy leaves the original as it was")
+    func headIsAValue() {
+        let original = HTTPRequestHead(method: .GET, target: "/a?b", headers: ["Host": "example.com"])
+        var changed = original
+        changed.headers.add("X-Extra", "1")
+        changed.framing = .chunked
+        changed.keepAlive = false
+        changed.method = .POST
+        #expect(original.headers.count == 1 && original.framing == .none && original.keepAlive)
+        #expect(original.method == .GET && original.path == "/a" && original.query == "b")
+        #expect(
+            changed.headers.count == 2 && changed.framing == .chunked && !changed.keepAlive && changed.method == .POST)
+    }
+
     @Test(
         "a target is split into path and query, and an absolute-form target gives its path",
         arguments: [
