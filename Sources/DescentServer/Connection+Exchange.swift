@@ -8,7 +8,7 @@ extension Connection {
     func beginExchange() {
         sawRequest = true
         phase = .readingRequest
-        exchange = Exchange(started: lane.now())
+        exchange = lane.exchange(startingAt: lane.now())
         setDeadline(.header, after: context.configuration.headerTimeout)
     }
 
@@ -199,7 +199,9 @@ extension Connection {
         self.exchange = nil
         // Callers up the stack may still hold the exchange itself; its request head is let go of here.
         exchange.head = nil
-        return exchange.keepAlive
+        let keepAlive = exchange.keepAlive
+        lane.retire(exchange)
+        return keepAlive
     }
 
     /// Shutdown: close now if idle, otherwise finish the exchange in flight and close after it.

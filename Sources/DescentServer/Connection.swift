@@ -120,12 +120,10 @@ final class Connection: @unchecked Sendable {
         while true {
             let result: IOResult
             do {
-                result = try withUnsafeTemporaryAllocation(byteCount: chunkSize, alignment: 1) { scratch in
-                    let result = try socket.read(into: scratch)
-                    if case .processed(let count) = result, count > 0, phase != .lingering {
-                        input.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
-                    }
-                    return result
+                let scratch = UnsafeMutableRawBufferPointer(rebasing: lane.readScratch[0..<chunkSize])
+                result = try socket.read(into: scratch)
+                if case .processed(let count) = result, count > 0, phase != .lingering {
+                    input.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
                 }
             } catch {
                 close()

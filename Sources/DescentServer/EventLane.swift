@@ -9,7 +9,7 @@ import Dispatch
 /// to wake its manager thread, an `epoll_ctl` to re-arm and a thread wake-up — measured here as more CPU
 /// than parsing and answering the request. A lane pays those once per batch of ready connections.
 ///
-/// Thread-safety: `members`, `nextToken`, `serving`, `turnTime` and the spare buffers are touched only on
+/// Thread-safety: `members`, `nextToken`, `serving`, `turnTime`, the spares and `readScratch` are touched only on
 /// `queue`. Every connection's own serial queue targets its lane's queue, so while the lane runs its source
 /// handler no block of any of its connections can run: calling a connection's methods from the handler is
 /// confined as if on its queue (and a connection's block may use the lane's state in turn).
@@ -22,6 +22,14 @@ final class EventLane: @unchecked Sendable {
     /// Empty buffers, lent to a connection while it reads or writes (see `lend`).
     private var spareInput: [UInt8] = []
     private var spareOutput: [UInt8] = []
+    /// A finished exchange, kept for the next request to begin (see `exchange(startingAt:)`).
+    private var spareExchange: Exchange?
+    /// What a member connection reads its socket into before keeping the bytes (see `readScratch`).
+    static let readScratchBytes = 256 * 1024
+    /// The read buffer of every member: connections read on the lane's queue, one at a time, and copy what came
+    /// into their input at once. One per lane rather than a temporary allocation per read, which took the heap
+    /// (and 16 KiB from malloc and back per request) since it is larger than what Swift puts on the stack.
+    let readScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: readScratchBytes, alignment: 16)
     /// The lane is in its source handler, serving ready connections.
     private var serving = false
     /// The monotonic clock when the current round of the turn began.
@@ -35,6 +43,8 @@ final class EventLane: @unchecked Sendable {
         source.setCancelHandler { [poller] in poller.close() }
         source.activate()
     }
+
+    deinit { readScratch.deallocate() }
 
     /// Adds `connection`, watching it for input; returns its token. On the lane's queue.
     func add(_ connection: Connection) throws(SystemError) -> UInt64 {
@@ -73,6 +83,23 @@ final class EventLane: @unchecked Sendable {
     func lend(output buffer: inout [UInt8]) {
         precondition(buffer.isEmpty && spareOutput.isEmpty)
         swap(&buffer, &spareOutput)
+    }
+
+    /// The exchange for a request that begins now on one of the lane's connections: the last one retired, when
+    /// nothing holds it any more, or else a new one. A request answered within the turn it arrived in — most
+    /// are — hands its exchange back before the next one begins, so one object serves them all, where an
+    /// allocation per request would otherwise be paid.
+    func exchange(startingAt started: UInt64) -> Exchange {
+        if var spare = spareExchange.take(), isKnownUniquelyReferenced(&spare) {
+            spare.restart(at: started)
+            return spare
+        }
+        return Exchange(started: started)
+    }
+
+    /// Takes back a finished exchange for `exchange(startingAt:)`; whoever still holds it keeps it from reuse.
+    func retire(_ exchange: Exchange) {
+        spareExchange = exchange
     }
 
     /// Stops the lane; its epoll descriptor is closed when the source's cancellation has run.

@@ -6,7 +6,7 @@ import Synchronization
 /// A class, so that updating one field does not copy the rest; confined to the connection's queue.
 final class Exchange {
     /// Monotonic nanoseconds when the request's first byte was seen.
-    let started: UInt64
+    private(set) var started: UInt64
     var head: HTTPRequestHead?
     var body: [UInt8] = []
     var requestID = ""
@@ -26,6 +26,22 @@ final class Exchange {
     var earlyAnswer: HTTPResponse?
 
     init(started: UInt64 = MonotonicClock.now()) { self.started = started }
+
+    /// Makes this finished exchange a new one, as `init` would (its lane reuses it: see `EventLane.exchange`).
+    func restart(at started: UInt64) {
+        self.started = started
+        head = nil
+        body = []
+        requestID = ""
+        status = nil
+        keepAlive = false
+        bytesSent = 0
+        stream = nil
+        chunked = false
+        awaitingChunk = false
+        sentContinue = false
+        earlyAnswer = nil
+    }
 }
 
 /// Hands the response of a handler back to its connection: directly when the handler answers before it
