@@ -14,6 +14,7 @@ package final class Application: Sendable {
     private let router: Router
     private let readiness: Readiness
     private let context: ServiceContext
+    private let retentionSweep = Lifetime()
     private let access: AccessControl
     private let requestMetrics = RequestMetrics()
     private let serverBox = Mutex<HTTPServer?>(nil)
@@ -154,15 +155,28 @@ package final class Application: Sendable {
     }
 
     /// Deletes the jobs that finished more than `DESCENT_RETENTION` ago, then comes back a tenth of that
-    /// period later (at most a minute), for as long as the service runs.
+    /// period later (at most a minute), for as long as the application lives.
+    ///
+    /// The loop holds what it uses and a weak reference to `retentionSweep`, not to the application: an object that
+    /// is weakly referenced keeps its reference counts in a side table, and every retain and release of it then
+    /// takes the runtime's slow path — for the application, several per request (perf: `incrementSlow`).
     private func sweepRetention() {
-        let retention = configuration.retentionSeconds
-        let purged = context.catalog.purgeJobs(finishedBefore: Date().addingTimeInterval(-retention))
+        Self.sweepRetention(
+            catalog: context.catalog, after: configuration.retentionSeconds, logger: logger, while: retentionSweep)
+    }
+
+    private static func sweepRetention(catalog: Catalog, after retention: Double, logger: Logger, while alive: Lifetime)
+    {
+        let purged = catalog.purgeJobs(finishedBefore: Date().addingTimeInterval(-retention))
         if !purged.isEmpty { logger.info("retention", ["deleted_jobs": .int(purged.count)]) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + min(retention / 10, 60)) { [weak self] in
-            self?.sweepRetention()
+        DispatchQueue.global().asyncAfter(deadline: .now() + min(retention / 10, 60)) { [weak alive] in
+            guard let alive else { return }
+            sweepRetention(catalog: catalog, after: retention, logger: logger, while: alive)
         }
     }
+
+    /// Lives as long as the application; what outlives it checks it through a weak reference.
+    private final class Lifetime: Sendable {}
 
     private func prepareDataDirectory() throws {
         do {
