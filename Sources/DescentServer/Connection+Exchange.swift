@@ -61,15 +61,23 @@ extension Connection {
     }
 
     func dispatchRequest() {
-        guard let exchange, let head = exchange.head else { preconditionFailure("a complete request without a head") }
+        // The head is not bound to a local here: one would hold it until this returns, after the response
+        // went out and the parser wanted it back.
+        guard let exchange,
+            let request = exchange.head.map({ head in
+                HTTPRequest(head: head, body: exchange.body, requestID: exchange.requestID, received: exchange.started)
+            })
+        else { preconditionFailure("a complete request without a head") }
         phase = .handling
         clearDeadline()
-        let request = HTTPRequest(
-            head: head, body: exchange.body, requestID: exchange.requestID, received: exchange.started)
         exchange.body = []
-        if !draining, let settings = H2C.upgradeSettings(head) { return upgradeToHTTP2(request, settings: settings) }
+        if !draining, let settings = H2C.upgradeSettings(request.head) {
+            return upgradeToHTTP2(request, settings: settings)
+        }
         let slot = ResponseSlot(connection: self) { [self] response in send(response) }
-        context.handler(request, Responder { response in slot.fulfil(response) })
+        // Handed over, not lent: the response below is written with no copy of the request left here, so the
+        // parser gets its head back to reuse (HTTPRequestParser.reset runs as the exchange finishes).
+        context.handler(consume request, Responder { response in slot.fulfil(response) })
         if let response = slot.handlerReturned() { send(response) }
     }
 
