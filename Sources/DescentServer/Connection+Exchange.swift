@@ -74,7 +74,16 @@ extension Connection {
         if !draining, let settings = H2C.upgradeSettings(request.head) {
             return upgradeToHTTP2(request, settings: settings)
         }
-        let slot = ResponseSlot(connection: self) { [self] response in send(response) }
+        // One slot per connection, not per request, when the last request's responder is gone (HTTP/1.1 answers
+        // one request at a time): a handler that kept its responder keeps its slot, and this request gets a new one.
+        let slot: ResponseSlot
+        if var last = lastSlot.take(), isKnownUniquelyReferenced(&last) {
+            last.rearm()
+            slot = last
+        } else {
+            slot = ResponseSlot(connection: self) { [self] response in send(response) }
+        }
+        lastSlot = slot
         // Handed over, not lent: the response below is written with no copy of the request left here, so the
         // parser gets its head back to reuse (HTTPRequestParser.reset runs as the exchange finishes).
         context.handler(consume request, Responder { response in slot.fulfil(response) })

@@ -44,6 +44,8 @@ final class Connection: @unchecked Sendable {
     var output: [UInt8] = []
     var outputStart = 0
     var exchange: Exchange?
+    /// The slot of the last HTTP/1.1 request, for the next one (see `dispatchRequest`).
+    var lastSlot: ResponseSlot?
     /// The HTTP/2 session and its streams' exchanges, once the connection has switched to HTTP/2.
     var http2: HTTP2Channel?
     /// A request has begun on this connection: from then on the HTTP/2 preface is no longer expected.
@@ -307,6 +309,8 @@ final class Connection: @unchecked Sendable {
         deadline.store(0, ordering: .relaxed)
         exchange?.stream?.cancel()
         exchange = nil
+        // The slot refers to this connection, which refers to the slot: the cycle ends here.
+        lastSlot = nil
         http2?.cancelAll()
         http2 = nil
         if let token { lane.remove(self, token: token) }

@@ -81,6 +81,12 @@ final class ResponseSlot: Sendable {
         if later { connection.queue.async { [deliver] in deliver(response) } }
     }
 
+    /// Makes the slot ready for another request on the same connection. Only for a slot that nothing else holds
+    /// (its last responder let go), whose last answer has been delivered or will never come.
+    func rearm() {
+        state.withLock { $0 = .handlerRunning }
+    }
+
     /// Called on the connection's queue when the handler returns: the response if it already came.
     func handlerReturned() -> HTTPResponse? {
         state.withLock { state in
