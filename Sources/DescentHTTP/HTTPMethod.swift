@@ -5,10 +5,17 @@ package enum HTTPMethod: String, Sendable, CaseIterable, Hashable {
 
     /// Looks the method up from its bytes without building a `String` for the common ones.
     package init?(bytes: ArraySlice<UInt8>) {
+        // Byte by byte: comparing with a string literal's UTF-8 view went through a generic `elementsEqual`.
+        let start = bytes.startIndex
         switch bytes.count {
-        case 3 where bytes.elementsEqual("GET".utf8): self = .GET
-        case 4 where bytes.elementsEqual("POST".utf8): self = .POST
-        case 4 where bytes.elementsEqual("HEAD".utf8): self = .HEAD
+        case 3
+        where bytes[start] == UInt8(ascii: "G") && bytes[start + 1] == UInt8(ascii: "E")
+            && bytes[start + 2] == UInt8(ascii: "T"):
+            self = .GET
+        case 4
+        where bytes[start + 1] == UInt8(ascii: "O") && bytes[start] == UInt8(ascii: "P")
+            && bytes[start + 2] == UInt8(ascii: "S") && bytes[start + 3] == UInt8(ascii: "T"):
+            self = .POST
         default:
             guard let method = HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self)) else { return nil }
             self = method

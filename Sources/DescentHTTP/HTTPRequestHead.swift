@@ -145,7 +145,15 @@ package struct HTTPRequestHead: Sendable {
             rest = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterAuthority[$0...] } ?? "/"
             if rest.hasPrefix("?") { rest = "/" + rest }
         }
-        guard let mark = rest.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (rest, nil) }
-        return (rest[..<mark], rest[rest.utf8.index(after: mark)...])
+        let utf8 = rest.utf8
+        let mark: String.Index?
+        // A native string's bytes are searched as a buffer: the search on the view steps through its index API.
+        if let offset = utf8.withContiguousStorageIfAvailable({ $0.firstIndex(of: UInt8(ascii: "?")) }) {
+            mark = offset.map { utf8.index(utf8.startIndex, offsetBy: $0) }
+        } else {
+            mark = utf8.firstIndex(of: UInt8(ascii: "?"))
+        }
+        guard let mark else { return (rest, nil) }
+        return (rest[..<mark], rest[utf8.index(after: mark)...])
     }
 }

@@ -42,21 +42,23 @@ package enum HTTPResponseEncoder {
         buffer.append(contentsOf: [0x0D, 0x0A])
     }
 
-    /// The fixed pieces of a head, as bytes once: appending an array is a copy, a string's UTF-8 view a walk.
+    /// The fixed pieces of a head. Static strings, not arrays in `static let`s: their bytes are constants in the
+    /// binary, where a `static let` is reached through a lazy-initialisation check (`swift_once`) on every use.
     private enum Bytes {
-        static let statusLineStart = Array("HTTP/1.1 ".utf8)
-        static let date = Array("\r\nDate: ".utf8)
-        static let contentLength = Array("\r\nContent-Length: ".utf8)
-        static let chunked = Array("\r\nTransfer-Encoding: chunked".utf8)
-        static let keepAliveEnd = Array("\r\nConnection: keep-alive\r\n\r\n".utf8)
-        static let closeEnd = Array("\r\nConnection: close\r\n\r\n".utf8)
-        static let requestIDName = Array("X-Request-Id".utf8)
+        static var statusLineStart: StaticString { "HTTP/1.1 " }
+        static var date: StaticString { "\r\nDate: " }
+        static var contentLength: StaticString { "\r\nContent-Length: " }
+        static var chunked: StaticString { "\r\nTransfer-Encoding: chunked" }
+        static var keepAliveEnd: StaticString { "\r\nConnection: keep-alive\r\n\r\n" }
+        static var closeEnd: StaticString { "\r\nConnection: close\r\n\r\n" }
+        static var requestIDName: StaticString { "X-Request-Id" }
 
         /// The most a head takes besides the reason phrase, the date, the request id and the handler's fields:
         /// the fixed pieces, a status code and a Content-Length of up to 20 digits each, and the id's field name.
-        static let fixedLength =
-            statusLineStart.count + 20 + 1 + date.count + contentLength.count + 20 + chunked.count
-            + keepAliveEnd.count + 4 + requestIDName.count
+        static var fixedLength: Int {
+            statusLineStart.utf8CodeUnitCount + 20 + 1 + date.utf8CodeUnitCount + contentLength.utf8CodeUnitCount + 20
+                + chunked.utf8CodeUnitCount + keepAliveEnd.utf8CodeUnitCount + 4 + requestIDName.utf8CodeUnitCount
+        }
     }
 
     /// The last chunk and an empty trailer section.
@@ -82,6 +84,10 @@ private struct HeadWriter {
 
     mutating func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
+    }
+
+    mutating func write(_ text: StaticString) {
+        text.withUTF8Buffer { write(UnsafeRawBufferPointer($0)) }
     }
 
     mutating func write(_ bytes: UnsafeRawBufferPointer) {

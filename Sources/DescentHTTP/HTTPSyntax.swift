@@ -3,7 +3,16 @@
 package enum HTTPSyntax {
     /// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
     ///         / DIGIT / ALPHA   (RFC 9110 §5.6.2)
-    static func isTokenByte(_ byte: UInt8) -> Bool { tokenTable[Int(byte)] }
+    ///
+    /// A bit per byte value below 128, in two words: constants, where a table in a `static let` would be reached
+    /// through a lazy-initialisation check on every call (HTTPSyntaxTests checks the bits against the grammar).
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0..<64: (0x03FF_6CFA_0000_0000 as UInt64) >> byte & 1 == 1
+        case 64..<128: (0x57FF_FFFF_C7FF_FFFE as UInt64) >> (byte - 64) & 1 == 1
+        default: false
+        }
+    }
 
     /// field-vchar / SP / HTAB, where field-vchar = VCHAR / obs-text (RFC 9110 §5.5). Everything else —
     /// NUL, CR, LF, the other controls and DEL — is forbidden in a field value.
@@ -14,16 +23,6 @@ package enum HTTPSyntax {
     /// A request-target is visible ASCII only (RFC 3986 characters; anything else must be percent-encoded).
     static func isTargetByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
 
-    private static let tokenTable: [Bool] = (0..<256).map { value in
-        let byte = UInt8(value)
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "A")...UInt8(ascii: "Z"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
 }
 
 extension HTTPRequestParser {
@@ -71,7 +70,9 @@ extension HTTPRequestParser {
     /// HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3).
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPVersion {
         let start = bytes.startIndex
-        guard bytes.count == 8, bytes.prefix(5).elementsEqual("HTTP/".utf8), bytes[start + 6] == UInt8(ascii: "."),
+        guard bytes.count == 8, bytes[start] == UInt8(ascii: "H"), bytes[start + 1] == UInt8(ascii: "T"),
+            bytes[start + 2] == UInt8(ascii: "T"), bytes[start + 3] == UInt8(ascii: "P"),
+            bytes[start + 4] == UInt8(ascii: "/"), bytes[start + 6] == UInt8(ascii: "."),
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start + 5]),
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[start + 7])
         else { throw .badRequest("malformed HTTP version") }
