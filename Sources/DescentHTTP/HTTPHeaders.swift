@@ -59,11 +59,25 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fields.removeAll { Self.equalsIgnoringCase($0.name, name) }
     }
 
+    /// ASCII case-insensitive comparison of two strings, on their UTF-8 buffers (the generic form below steps
+    /// through the views' index API, and names are compared several times per request).
+    package static func equalsIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        var (lhs, rhs) = (lhs, rhs)
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                for index in 0..<left.count where folded(left[index]) != folded(right[index]) { return false }
+                return true
+            }
+        }
+    }
+
+    private static func folded(_ byte: UInt8) -> UInt8 { byte | (byte &- 65 < 26 ? 0x20 : 0) }
+
     /// ASCII case-insensitive comparison: field names are tokens, so no Unicode case folding applies.
     package static func equalsIgnoringCase(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
         // Most names compared differ in length, which a native string knows without a scan.
         guard lhs.utf8.count == rhs.utf8.count else { return false }
-        func folded(_ byte: UInt8) -> UInt8 { byte | (byte &- 65 < 26 ? 0x20 : 0) }
         return lhs.utf8.elementsEqual(rhs.utf8) { folded($0) == folded($1) }
     }
 }

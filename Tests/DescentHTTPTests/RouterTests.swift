@@ -61,7 +61,10 @@ struct RouterTests {
         let router = Self.jobsRouter()
         #expect(router.route(.GET, "/v1/health") == .handled(by: "health", parameters: [:]))
         #expect(router.route(.GET, "/") == .handled(by: "root", parameters: [:]))
-        for path in ["/v1/healthz", "/v1/healt", "/v1", "/v1/health/x", "/v2/health", "/V1/health", "/v1//health"] {
+        let near = ["/v1/health/", "//v1/health", "v1/health", "", "/v1/hea1th", " /v1/health", "/v1/health "]
+        for path in ["/v1/healthz", "/v1/healt", "/v1", "/v1/health/x", "/v2/health", "/V1/health", "/v1//health"]
+            + near
+        {
             #expect(router.route(.GET, path) == .notFound, "\(path)")
         }
     }
