@@ -50,9 +50,11 @@ package final class Poller: Sendable {
 
     /// Calls `body` with each member ready now, without waiting, and returns how many there were. The
     /// corresponding C function is `epoll_wait` with timeout 0. (A closure rather than an array of events: the
-    /// event loop calls this once or more per turn, and the array would be an allocation each time.)
+    /// event loop calls this once or more per turn, and the array would be an allocation each time.) At most
+    /// 64 at a time by default: the scratch space for 64 events fits within what Swift puts on the stack (1 KiB
+    /// per buffer); for 256 it went to the heap on every call. A caller with more ready calls again.
     @discardableResult
-    package func forEachReady(capacity: Int = 256, _ body: (Event) -> Void) -> Int {
+    package func forEachReady(capacity: Int = 64, _ body: (Event) -> Void) -> Int {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { tokens in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { bits in
                 let count = retryingOnInterrupt {

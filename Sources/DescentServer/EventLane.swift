@@ -117,10 +117,11 @@ final class EventLane: @unchecked Sendable {
     private func serveReady() {
         serving = true
         defer { serving = false }
-        // A few rounds per wake-up: under load more connections turn ready while the first ones are served.
+        // A few rounds per wake-up: under load more connections turn ready while the first ones are served. A
+        // round takes up to 64 ready members; one that filled up is followed by another.
         for _ in 0..<4 {
             turnTime = MonotonicClock.now()
-            let count = poller.forEachReady { event in
+            let count = poller.forEachReady(capacity: 64) { event in
                 // A member closed earlier in this batch has no entry any more; its event is stale.
                 guard let connection = members[event.token] else { return }
                 if event.writable { connection.writable() }
