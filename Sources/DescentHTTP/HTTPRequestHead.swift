@@ -93,8 +93,8 @@ package struct HTTPRequestHead: Sendable {
         return storage
     }
 
-    /// The shared fields. Thread-safety: mutated only through `uniqueStorage`, that is, only while a single
-    /// head refers to it; once shared, it is read-only.
+    /// The shared fields. Thread-safety: mutated only while a single head refers to it (`uniqueStorage` and
+    /// `recycle` check that first); once shared, it is read-only.
     private final class Storage: @unchecked Sendable {
         var method: HTTPMethod
         var target: String
