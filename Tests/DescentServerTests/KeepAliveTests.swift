@@ -22,6 +22,18 @@ extension LiveServerTests {
             #expect(server.server.connectionCount == 1)
         }
 
+        @Test("a handler's second answer does not reach the next request on the connection")
+        func secondAnswerReachesNoOne() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try server.connect()
+            try client.send("GET /twice HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(try client.readResponse().text == "first")
+            // Still waiting for its answer when /twice answers again.
+            try client.send("GET /after/300 HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(try client.readResponse().text == "300")
+        }
+
         @Test("Connection: close is answered with Connection: close, and then the server closes")
         func connectionCloseClosesAfterTheResponse() throws {
             let server = try TestServer()

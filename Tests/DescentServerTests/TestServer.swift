@@ -92,6 +92,14 @@ enum TestRoutes {
                 responder.respond(text("\(milliseconds)"))
             }
         }
+        // Answers at once and again from another thread 100 ms later, keeping its responder: the second answer
+        // must reach no one (the connection reuses a response slot only when no responder holds it).
+        router.add(.GET, "/twice") { _, responder in
+            responder.respond(text("first"))
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) {
+                responder.respond(text("again"))
+            }
+        }
     }
 
     static func text(_ string: String) -> HTTPResponse {
