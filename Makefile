@@ -2,8 +2,8 @@
 #   make run     install what is missing, build release, serve on :8080 (make run ARGS="--port 9000")
 #   make test    every test: the Swift suite (unit + integration) under ASan and TSan, fuzzers, a short load
 #                run, end-to-end (real binary + curl, schemathesis), lint, container build-and-run check
-# Other targets: build, bench (HTTP/1.1 vs nginx), bench-allocs (heap allocations per HTTP/1.1 request, by
-# perf uprobes), bench-http2 (h2c vs nginx), bench-math (gradient kernel
+# Other targets: build, bench (HTTP/1.1 vs nginx), bench-counts (allocations, system calls and context
+# switches per HTTP/1.1 request, against nginx), bench-http2 (h2c vs nginx), bench-math (gradient kernel
 # and SGD vs numpy/sklearn), bench-service (dataset ingest vs Python/memcpy, tiny-job round trip), lint,
 # docker-check, clean.
 
@@ -18,7 +18,7 @@ export PATH := $(if $(wildcard /opt/swift/usr/bin/swift),/opt/swift/usr/bin:,)$(
 PORT ?= 8080
 ARGS ?=
 
-.PHONY: run build deps test lint docker-check bench bench-allocs bench-http2 bench-math bench-service bench-load fuzz sanitize clean
+.PHONY: run build deps test lint docker-check bench bench-counts bench-http2 bench-math bench-service bench-load fuzz sanitize clean
 
 deps:
 	scripts/install-deps.sh
@@ -51,8 +51,8 @@ docker-check:
 bench: build
 	bench/http1.sh
 
-bench-allocs: build
-	bench/http1_allocs.sh
+bench-counts: build
+	bench/http1_counts.sh
 
 bench-http2: build
 	bench/http2.sh
