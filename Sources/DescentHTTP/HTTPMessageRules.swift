@@ -1,14 +1,17 @@
 /// What the header fields of a request mean for its framing and its connection (RFC 9112 §6, §9), with the
 /// checks that close the doors to request smuggling (RFC 9112 §6.3, §11.2).
 enum HTTPMessageRules {
-    /// The fields that decide framing and connection handling, gathered in one pass over the header list.
+    /// The fields that decide framing and connection handling, gathered in one pass over the header list: how many
+    /// of each there are and the first one's value. A list field (`Transfer-Encoding`, `Connection`) is only counted
+    /// here and read in full when present, which in most requests it is not: no array is built per request.
     private struct Gathered {
         var hostCount = 0
         var host: String?
         var contentTypeCount = 0
-        var contentLengths: [String] = []
-        var transferEncodings: [String] = []
-        var connection: [String] = []
+        var contentLengthCount = 0
+        var contentLength: String?
+        var transferEncodingCount = 0
+        var connectionCount = 0
         var expect: String?
     }
 
@@ -35,9 +38,9 @@ enum HTTPMessageRules {
         // reader picks (the first, the last, or a list of both), as two Content-Lengths leave its length.
         if fields.contentTypeCount > 1 { throw .badRequest("more than one Content-Type header") }
 
-        head.framing = try framing(fields, version: head.version, limits: limits)
+        head.framing = try framing(fields, of: head, limits: limits)
 
-        let connection = fields.connection.flatMap(HTTPHeaders.listElements(of:))
+        let connection = fields.connectionCount == 0 ? [] : head.headers.listElements("Connection")
         if connection.contains(where: { HTTPHeaders.equalsIgnoringCase($0, "close") }) {
             head.keepAlive = false
         } else if head.version == .http1_0 {
@@ -64,11 +67,12 @@ enum HTTPMessageRules {
                 gathered.hostCount += 1
                 gathered.host = gathered.host ?? value
             case 6 where HTTPHeaders.equalsIgnoringCase(name, "Expect"): gathered.expect = gathered.expect ?? value
-            case 10 where HTTPHeaders.equalsIgnoringCase(name, "Connection"): gathered.connection.append(value)
+            case 10 where HTTPHeaders.equalsIgnoringCase(name, "Connection"): gathered.connectionCount += 1
             case 12 where HTTPHeaders.equalsIgnoringCase(name, "Content-Type"): gathered.contentTypeCount += 1
-            case 14 where HTTPHeaders.equalsIgnoringCase(name, "Content-Length"): gathered.contentLengths.append(value)
-            case 17 where HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding"):
-                gathered.transferEncodings.append(value)
+            case 14 where HTTPHeaders.equalsIgnoringCase(name, "Content-Length"):
+                gathered.contentLengthCount += 1
+                gathered.contentLength = gathered.contentLength ?? value
+            case 17 where HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding"): gathered.transferEncodingCount += 1
             default: break
             }
         }
@@ -76,14 +80,13 @@ enum HTTPMessageRules {
     }
 
     private static func framing(
-        _ fields: Gathered, version: HTTPVersion, limits: HTTPParserLimits
+        _ fields: Gathered, of head: HTTPRequestHead, limits: HTTPParserLimits
     ) throws(HTTPParseError) -> HTTPRequestHead.BodyFraming {
-        let lengths = fields.contentLengths
-        if !fields.transferEncodings.isEmpty {
-            let transferCodings = fields.transferEncodings.flatMap(HTTPHeaders.listElements(of:))
+        if fields.transferEncodingCount > 0 {
+            let transferCodings = head.headers.listElements("Transfer-Encoding")
             // RFC 9112 §6.1: a message with both is a smuggling attempt or a broken intermediary.
-            guard lengths.isEmpty else { throw .badRequest("both Transfer-Encoding and Content-Length") }
-            guard version == .http1_1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
+            guard fields.contentLengthCount == 0 else { throw .badRequest("both Transfer-Encoding and Content-Length") }
+            guard head.version == .http1_1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
             guard let last = transferCodings.last, HTTPHeaders.equalsIgnoringCase(last, "chunked") else {
                 throw .badRequest("Transfer-Encoding must end with chunked")
             }
@@ -95,9 +98,8 @@ enum HTTPMessageRules {
             }
             return .chunked
         }
-        guard !lengths.isEmpty else { return .none }
-        guard lengths.count == 1 else { throw .badRequest("more than one Content-Length") }
-        let text = lengths[0]
+        guard let text = fields.contentLength else { return .none }
+        guard fields.contentLengthCount == 1 else { throw .badRequest("more than one Content-Length") }
         guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
             throw .badRequest("Content-Length is not a non-negative decimal integer")
         }

@@ -9,7 +9,10 @@ package enum HTTPResponseEncoder {
         // The head is written into scratch space of at least its length and appended to `buffer` once: a dozen
         // appends to the array would check its capacity and uniqueness a dozen times.
         var bound = Bytes.fixedLength + status.reason.utf8.count + date.count + requestID.utf8.count
-        for (name, value) in headers { bound += 4 + name.utf8.count + value.utf8.count }
+        // Fields are read in place, by index: `for (name, value) in headers` copied each pair (two retains and two
+        // releases a field, twice per response).
+        let fields = headers.fields
+        for index in fields.indices { bound += 4 + fields[index].name.utf8.count + fields[index].value.utf8.count }
         withUnsafeTemporaryAllocation(byteCount: bound, alignment: 1) { scratch in
             var head = HeadWriter(scratch)
             head.write(Bytes.statusLineStart)
@@ -18,9 +21,7 @@ package enum HTTPResponseEncoder {
             head.write(status.reason)
             head.write(Bytes.date)
             head.write(date)
-            for (name, value) in headers {
-                head.writeField(name, value)
-            }
+            for index in fields.indices { head.writeField(fields[index].name, fields[index].value) }
             if let contentLength {
                 head.write(Bytes.contentLength)
                 head.writeDecimal(contentLength)
@@ -97,8 +98,11 @@ private struct HeadWriter {
     }
 
     mutating func write(_ text: String) {
-        var text = text
-        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+        // Read in place: `withUTF8` wants a mutable copy of the string (a retain and a release). Native strings,
+        // which are all that reach here on Linux, are contiguous; the loop is for any other.
+        if text.utf8.withContiguousStorageIfAvailable({ write(UnsafeRawBufferPointer($0)) }) == nil {
+            for byte in text.utf8 { write(byte) }
+        }
     }
 
     /// `name: value` on a line of its own. A value from a handler must never be able to start a new header line
@@ -109,9 +113,11 @@ private struct HeadWriter {
         write(name)
         write(UInt8(ascii: ":"))
         write(UInt8(ascii: " "))
-        var value = value
-        value.withUTF8 { bytes in
+        let written = value.utf8.withContiguousStorageIfAvailable { bytes in
             for byte in bytes where byte != 0x0D && byte != 0x0A { write(byte) }
+        }
+        if written == nil {
+            for byte in value.utf8 where byte != 0x0D && byte != 0x0A { write(byte) }
         }
     }
 

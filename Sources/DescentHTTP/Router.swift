@@ -82,21 +82,24 @@ package struct Router: Sendable {
     /// HEAD is answered by the GET route (the server drops the body), as RFC 9110 §9.3.2 asks.
     package func match(_ method: HTTPMethod, path: Substring) -> Match {
         var allowed: [HTTPMethod] = []
-        for (number, route) in routes.enumerated() {
+        // By index, reading fields in place: `for route in routes` copied each route it looked at (its strings,
+        // segments and handler retained, then released).
+        for number in routes.indices {
             let parameters: [String: String]
-            if let literal = route.literalPath {
+            if let literal = routes[number].literalPath {
                 // Compared as bytes at once: walking the segments was most of the cost of routing `/healthz`.
                 guard Self.sameBytes(path, literal) else { continue }
                 parameters = [:]
             } else {
-                guard let bound = Self.bind(route.segments, to: path) else { continue }
+                guard let bound = Self.bind(routes[number].segments, to: path) else { continue }
                 parameters = bound
             }
-            if route.method == method || (method == .HEAD && route.method == .GET) {
-                return .found(route.handler, parameters: parameters, route: number)
+            let routeMethod = routes[number].method
+            if routeMethod == method || (method == .HEAD && routeMethod == .GET) {
+                return .found(routes[number].handler, parameters: parameters, route: number)
             }
-            allowed.append(route.method)
-            if route.method == .GET { allowed.append(.HEAD) }
+            allowed.append(routeMethod)
+            if routeMethod == .GET { allowed.append(.HEAD) }
         }
         if allowed.isEmpty { return .notFound }
         return .methodNotAllowed(allowed: HTTPMethod.allCases.filter(allowed.contains))

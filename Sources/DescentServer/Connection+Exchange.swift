@@ -130,13 +130,15 @@ extension Connection {
 
     private func respond(with response: HTTPResponse, close mustClose: Bool) {
         guard let exchange else { return }
-        let isHead = exchange.head?.method == .HEAD
-        let version = exchange.head?.version ?? .http1_1
+        // One read of the head for all three (each `exchange.head?.x` copied the head, a retain and a release).
+        let (isHead, version, wantsKeepAlive) =
+            exchange.head.map { head in (head.method == .HEAD, head.version, head.keepAlive) } ?? (
+                false, .http1_1, false
+            )
         exchange.status = response.status
         // A client that shut its sending side may still have pipelined requests buffered: answer those too.
         let moreInput = inputStart < input.count
-        exchange.keepAlive =
-            !mustClose && !draining && (!peerClosedInput || moreInput) && (exchange.head?.keepAlive ?? false)
+        exchange.keepAlive = !mustClose && !draining && (!peerClosedInput || moreInput) && wantsKeepAlive
         let sendsContent = response.status.allowsContent
         if output.isEmpty { lane.lend(output: &output) }
         switch response.body {
