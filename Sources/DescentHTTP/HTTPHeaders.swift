@@ -60,16 +60,17 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     /// ASCII case-insensitive comparison of two strings, on their UTF-8 buffers (the generic form below steps
-    /// through the views' index API, and names are compared several times per request).
+    /// through the views' index API, and names are compared several times per request). The buffers are read in
+    /// place: `withUTF8` would want mutable copies of both strings, each a retain and a release.
     package static func equalsIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
         guard lhs.utf8.count == rhs.utf8.count else { return false }
-        var (lhs, rhs) = (lhs, rhs)
-        return lhs.withUTF8 { left in
-            rhs.withUTF8 { right in
+        let compared = lhs.utf8.withContiguousStorageIfAvailable { left in
+            rhs.utf8.withContiguousStorageIfAvailable { right in
                 for index in 0..<left.count where folded(left[index]) != folded(right[index]) { return false }
                 return true
             }
         }
+        return (compared ?? nil) ?? lhs.utf8.elementsEqual(rhs.utf8) { folded($0) == folded($1) }
     }
 
     private static func folded(_ byte: UInt8) -> UInt8 { byte | (byte &- 65 < 26 ? 0x20 : 0) }
