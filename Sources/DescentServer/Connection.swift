@@ -92,11 +92,12 @@ final class Connection: @unchecked Sendable {
     // MARK: Reading
 
     /// The lane saw input, end-of-file or an error on the socket. Reads into the lane's spare buffer when this
-    /// connection holds no bytes, and hands it back if they were all consumed (`EventLane.lend`).
-    func readable(hangUp: Bool = false) {
+    /// connection holds no bytes, and hands it back if they were all consumed (`EventLane.lend`). `inputEnded`: the
+    /// lane saw the peer's FIN (`Poller.Event.inputEnded`).
+    func readable(hangUp: Bool = false, inputEnded: Bool = false) {
         guard phase != .closed else { return }
         if input.isEmpty { lane.lend(input: &input) }
-        readAvailable(hangUp: hangUp)
+        readAvailable(hangUp: hangUp, inputEnded: inputEnded)
         if inputStart == input.count && !input.isEmpty {
             input.removeAll(keepingCapacity: input.capacity <= 512 * 1024)
             inputStart = 0
@@ -104,10 +105,10 @@ final class Connection: @unchecked Sendable {
         if input.isEmpty { lane.lend(input: &input) }
     }
 
-    private func readAvailable(hangUp: Bool) {
+    private func readAvailable(hangUp: Bool, inputEnded: Bool) {
         if readSuspended {
-            // epoll reports a hang-up even when input is not watched (and keeps reporting it, being
-            // level-triggered): the peer is gone both ways, and nothing more can be delivered to it.
+            // epoll reports a hang-up even when input is not watched: the peer is gone both ways, and nothing more
+            // can be delivered to it.
             if hangUp { close() }
             return
         }
@@ -138,11 +139,23 @@ final class Connection: @unchecked Sendable {
                 return peerClosed()
             case .processed(let count):
                 if phase == .lingering { continue }
-                // A short read drained the socket; a body read is handed to the parser chunk by chunk, so the
-                // input buffer stays one chunk long and keeps its capacity (epoll is level-triggered: the lane
-                // comes back at once for the rest).
-                if count < chunkSize || chunkSize > 16 * 1024 { return process() }
-                if input.count - inputStart > context.configuration.maxReadAheadBytes + chunkSize { return process() }
+                // A short read drained the socket: bytes that come later are a new edge, and the lane reports them.
+                if count < chunkSize {
+                    process()
+                    // Unless the peer's FIN came with these bytes: no edge follows it. Once they are taken in (as
+                    // level-triggered, the lane's next look would have found it), read on to the end-of-file.
+                    if inputEnded && phase != .closed { readAvailable(hangUp: hangUp, inputEnded: true) }
+                    return
+                }
+                // A body is handed to the parser chunk by chunk, so the input buffer stays one chunk long and keeps
+                // its capacity; and no more than the read-ahead limit is taken in. Either way the socket may hold
+                // more, which the edge-triggered lane would not report again by itself: ask it to look.
+                if chunkSize > 16 * 1024
+                    || input.count - inputStart > context.configuration.maxReadAheadBytes + chunkSize
+                {
+                    process()
+                    return lookAgain()
+                }
             }
         }
     }
@@ -220,6 +233,12 @@ final class Connection: @unchecked Sendable {
     func resumeReading() {
         guard readSuspended else { return }
         readSuspended = false
+        updateInterest()
+    }
+
+    /// Has the lane report this connection again if its socket is still readable (bytes were left in it).
+    private func lookAgain() {
+        guard !readSuspended else { return }  // resuming will look
         updateInterest()
     }
 

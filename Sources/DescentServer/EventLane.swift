@@ -137,7 +137,7 @@ final class EventLane: @unchecked Sendable {
                 // A member closed earlier in this batch has no entry any more; its event is stale.
                 guard let connection = members[event.token] else { return }
                 if event.writable { connection.writable() }
-                if event.readable { connection.readable(hangUp: event.hangUp) }
+                if event.readable { connection.readable(hangUp: event.hangUp, inputEnded: event.inputEnded) }
             }
             if count == 0 { return }
             turnTime = MonotonicClock.now()

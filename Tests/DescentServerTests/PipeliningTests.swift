@@ -45,6 +45,20 @@ extension LiveServerTests {
             #expect(try client.waitForClose(timeout: 2).isEmpty)
         }
 
+        @Test("requests pipelined past the read-ahead limit are all answered, though the rest wait in the socket")
+        func pipelinedPastTheReadAheadLimit() throws {
+            // The connection stops reading at the read-ahead limit, answers what it has, then reads on: with the lane's
+            // epoll edge-triggered, the bytes left in the socket must still be found (`Connection.lookAgain`).
+            let server = try TestServer(configure: { $0.maxReadAheadBytes = 1024 })
+            defer { server.stop() }
+            let client = try server.connect()
+            let count = 2000
+            try client.send(String(repeating: "GET /hello HTTP/1.1\r\nHost: test\r\n\r\n", count: count))
+            var answered = 0
+            for _ in 0..<count where try client.readResponse().text == "hello" { answered += 1 }
+            #expect(answered == count)
+        }
+
         @Test("a client that half-closes after pipelining requests gets every answer, then the close")
         func halfCloseAfterPipelinedRequests() throws {
             let server = try TestServer()
