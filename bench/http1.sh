@@ -17,6 +17,9 @@
 #      PIN (0): PIN=1 runs both servers on CPU 0 and wrk on CPU 1 (taskset), so that the load generator and the
 #      server under test never share a core; the scheduler's placement then adds no noise. nginx and descent
 #      are treated alike (descent's Dispatch threads all share CPU 0 then).
+#      COMPARE_BIN (unset): another descent build (e.g. of an earlier commit), served alongside and measured in the
+#      same rounds, right after DESCENT_BIN: its medians and its p99 against nginx's round by round. Two builds
+#      measured in separate runs of this script are apart by more than the machine's noise allows.
 # Exit: 0 when the figures were measured (targets missed are reported, not failed); 1 on a setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,6 +102,15 @@ DESCENT_DATA_DIR="$tmp/data" DESCENT_MAX_CONNECTIONS=$((IDLE + 1024)) DESCENT_IO
     ${server_cpu[@]+"${server_cpu[@]}"} "$DESCENT_BIN" --port "$descent_port" --log-level warning >"$tmp/descent.log" 2>&1 &
 pids+=($!)
 descent_pid=$!
+if [[ -n ${COMPARE_BIN:-} ]]; then
+    compare_port=$(free_port)
+    mkdir -p "$tmp/compare-data"
+    DESCENT_DATA_DIR="$tmp/compare-data" DESCENT_MAX_CONNECTIONS=1024 DESCENT_IO_THREADS=${DESCENT_IO_THREADS:-1} \
+        ${server_cpu[@]+"${server_cpu[@]}"} "$COMPARE_BIN" --port "$compare_port" --log-level warning \
+        >"$tmp/compare.log" 2>&1 &
+    pids+=($!)
+    compare_pid=$!
+fi
 
 wait_up() {  # name url pid
     local _
@@ -115,9 +127,14 @@ nginx_url="http://127.0.0.1:$nginx_port/healthz"
 descent_url="http://127.0.0.1:$descent_port/healthz"
 wait_up nginx "$nginx_url" "$nginx_master"
 wait_up descent "$descent_url" "$descent_pid"
+if [[ -n ${COMPARE_BIN:-} ]]; then
+    compare_url="http://127.0.0.1:$compare_port/healthz"
+    wait_up compare "$compare_url" "$compare_pid"
+fi
 nginx_worker=$(pgrep -P "$nginx_master" | head -1)
 echo "nginx   $(nginx -v 2>&1 | sed 's/.*\///') on :$nginx_port  -> $(curl -fsS "$nginx_url")"
 echo "descent $DESCENT_BIN on :$descent_port  -> $(curl -fsS "$descent_url")"
+[[ -z ${COMPARE_BIN:-} ]] || echo "compare $COMPARE_BIN on :$compare_port  -> $(curl -fsS "$compare_url")"
 
 # --- wrk. Prints "<req/s> <p99 ms> <errors>" from wrk's report.
 run_wrk() {  # url duration
@@ -133,17 +150,23 @@ run_wrk() {  # url duration
 echo "== warm-up (3s each)"
 run_wrk "$nginx_url" 3s >/dev/null
 run_wrk "$descent_url" 3s >/dev/null
+[[ -z ${COMPARE_BIN:-} ]] || run_wrk "$compare_url" 3s >/dev/null
 
 echo "== wrk -t1 -c$CONNS -d$DURATION --latency, $ROUNDS rounds, alternating"
 printf '%-6s %-8s %12s %10s %7s\n' round server req/s p99_ms errors
-n_rps=() n_p99=() d_rps=() d_p99=()
+n_rps=() n_p99=() d_rps=() d_p99=() c_rps=() c_p99=() d_ratio=() c_ratio=()
 for r in $(seq "$ROUNDS"); do
     read -r rps p99 err < <(run_wrk "$nginx_url" "$DURATION")
     printf '%-6s %-8s %12s %10s %7s\n' "$r" nginx "$rps" "$p99" "$err"
     n_rps+=("$rps"); n_p99+=("$p99")
     read -r rps p99 err < <(run_wrk "$descent_url" "$DURATION")
     printf '%-6s %-8s %12s %10s %7s\n' "$r" descent "$rps" "$p99" "$err"
-    d_rps+=("$rps"); d_p99+=("$p99")
+    d_rps+=("$rps"); d_p99+=("$p99"); d_ratio+=("$(awk -v a="$p99" -v b="${n_p99[-1]}" 'BEGIN { print a / b }')")
+    if [[ -n ${COMPARE_BIN:-} ]]; then
+        read -r rps p99 err < <(run_wrk "$compare_url" "$DURATION")
+        printf '%-6s %-8s %12s %10s %7s\n' "$r" compare "$rps" "$p99" "$err"
+        c_rps+=("$rps"); c_p99+=("$p99"); c_ratio+=("$(awk -v a="$p99" -v b="${n_p99[-1]}" 'BEGIN { print a / b }')")
+    fi
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -151,6 +174,11 @@ mn_rps=$(median "${n_rps[@]}"); mn_p99=$(median "${n_p99[@]}")
 md_rps=$(median "${d_rps[@]}"); md_p99=$(median "${d_p99[@]}")
 printf '%-6s %-8s %12.0f %10.3f\n' median nginx "$mn_rps" "$mn_p99"
 printf '%-6s %-8s %12.0f %10.3f\n' median descent "$md_rps" "$md_p99"
+if [[ -n ${COMPARE_BIN:-} ]]; then
+    printf '%-6s %-8s %12.0f %10.3f\n' median compare "$(median "${c_rps[@]}")" "$(median "${c_p99[@]}")"
+    printf 'p99 / nginx p99 of the same round, median: descent %.2f, compare %.2f\n' \
+        "$(median "${d_ratio[@]}")" "$(median "${c_ratio[@]}")"
+fi
 awk -v d="$md_rps" -v n="$mn_rps" -v p="$md_p99" 'BEGIN {
     ratio = (n > 0) ? d / n : 0
     printf "descent/nginx req/s: %.2fx   (target >= 0.70x: %s)\n", ratio, (ratio >= 0.7) ? "MET" : "MISSED"

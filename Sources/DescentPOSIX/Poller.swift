@@ -13,9 +13,9 @@ import Glibc
 /// Why not level-triggered: a level-triggered member that was reported goes back on epoll's ready list at once,
 /// behind the others, so the next `forEachReady` serves the members in the order of the last one, again and again,
 /// whenever their bytes arrived; edge-triggered, the list is in the order the bytes arrived, and the longest
-/// waiting request is served first. With it, descent's p99 under `PIN=1 bench/http1.sh` fell by about 15% (the gap
-/// between p95 and p99 the most), to a spread like nginx's, which uses epoll edge-triggered too. Level-triggered,
-/// each round also polled again every member reported in the round before.
+/// waiting request is served first. With it, descent's p99 under `bench/http1.sh` fell by more than a quarter, both
+/// builds served side by side (the README has the figures), to a spread like nginx's, which uses epoll
+/// edge-triggered too. Level-triggered, each round also polled again every member reported in the round before.
 ///
 /// Thread-safety: epoll itself is thread-safe; the owner calls `wait` from one queue at a time.
 package final class Poller: Sendable {
