@@ -130,11 +130,7 @@ extension Connection {
 
     private func respond(with response: HTTPResponse, close mustClose: Bool) {
         guard let exchange else { return }
-        // One read of the head for all three (each `exchange.head?.x` copied the head, a retain and a release).
-        let (isHead, version, wantsKeepAlive) =
-            exchange.head.map { head in (head.method == .HEAD, head.version, head.keepAlive) } ?? (
-                false, .http1_1, false
-            )
+        let (isHead, version, wantsKeepAlive) = exchange.responseTerms
         exchange.status = response.status
         // A client that shut its sending side may still have pipelined requests buffered: answer those too.
         let moreInput = inputStart < input.count

@@ -27,6 +27,14 @@ final class Exchange {
 
     init(started: UInt64 = MonotonicClock.now()) { self.started = started }
 
+    /// What the response depends on in the request head. One copy of the head for the three (each `head?.x` is a
+    /// copy: a retain and a release), and one that ends here: a copy still held when the exchange finishes would
+    /// keep the parser from reusing the head's storage (`HTTPRequestParser.reset`).
+    var responseTerms: (isHead: Bool, version: HTTPVersion, keepAlive: Bool) {
+        guard let head else { return (false, .http1_1, false) }
+        return (head.method == .HEAD, head.version, head.keepAlive)
+    }
+
     /// Makes this finished exchange a new one, as `init` would (its lane reuses it: see `EventLane.exchange`).
     func restart(at started: UInt64) {
         self.started = started
